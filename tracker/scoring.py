@@ -17,8 +17,11 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import importlib
+import numbers
+from fractions import Fraction
 
-import numpy as np
+from . import sufficient
+from .sufficient import SHIFT, exact
 
 
 class _Lazy:
@@ -84,15 +87,9 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float |
     range: an interval that reaches below 0 says plainly that n is too small. With n < 2 there is
     no spread to estimate, so the interval is (None, None); with no values everything is None.
     """
-    n = len(values)
-    if n == 0:
-        return None, None, None
-    mean = math.fsum(values) / n
-    if n < 2:
-        return mean, None, None
-    var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * math.sqrt(var / n)
-    return mean, mean - half, mean + half
+    # The same exact sums the score tables keep (tracker.sufficient), so a mean computed here from
+    # a list is the very float the tables hold for the same forecasts.
+    return sufficient.mean_interval(sufficient.moments(values), level=level)
 
 
 def brier_gj(p: float, y: int) -> float:
@@ -213,7 +210,7 @@ def bin_index(p: float, bins: int) -> int:
     with K = 3 is in bin 1, whose lower edge is that very float.
     """
     _check_p(p)
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
     K = int(bins)
     p = float(p)
@@ -236,7 +233,7 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
         raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = sufficient.normal_quantile(0.5 + level / 2)
     z2 = z * z
     centre = (k + z2 / 2) / (n + z2)
     half = z / (n + z2) * math.sqrt(k * (n - k) / n + z2 / 4)
@@ -253,23 +250,7 @@ def calibration_table(ps: Sequence[float], ys: Sequence[int], bins: int = 10) ->
     ci_low, ci_high: a 95 % Wilson score interval for the observed frequency, chosen because
     bins are often small and the Wilson interval behaves at 0 or n events where Wald collapses.
     """
-    groups = _bin_groups(ps, ys, bins)
-    rows: list[dict[str, float | int]] = []
-    for k in sorted(groups):
-        fs, os_ = groups[k]
-        n = len(fs)
-        events = int(sum(os_))
-        low, high = wilson_interval(events, n)
-        rows.append({
-            "lower": k / int(bins),
-            "upper": (k + 1) / int(bins),
-            "n": n,
-            "mean_forecast": math.fsum(fs) / n,
-            "observed": events / n,
-            "ci_low": low,
-            "ci_high": high,
-        })
-    return rows
+    return table_from_sums(_sums_of(ps, ys, bins), bins)
 
 
 def murphy_decomposition(ps: Sequence[float], ys: Sequence[int], bins: int = 10) -> dict[str, float | int]:
@@ -280,30 +261,10 @@ def murphy_decomposition(ps: Sequence[float], ys: Sequence[int], bins: int = 10)
     WBV = (1/N) Σ_k Σ_j (f_kj - f̄_k)², WBC = (2/N) Σ_k Σ_j (f_kj - f̄_k)(o_kj - ō_k),
     and brier = REL - RES + UNC + WBV - WBC exactly for any binning (Weather and Forecasting
     23:752-757). With one forecast value per bin WBV = WBC = 0, the classic three-term form.
+    Every term is computed exactly from the forecasts' sums and rounded once, so the identity
+    holds to the last bit or two of each float.
     """
-    groups = _bin_groups(ps, ys, bins)
-    n_total = sum(len(fs) for fs, _ in groups.values())
-    f_all = [f for fs, _ in groups.values() for f in fs]
-    o_all = [o for _, os_ in groups.values() for o in os_]
-    ybar = math.fsum(o_all) / n_total
-    rel, res, wbv, wbc = [], [], [], []
-    for fs, os_ in groups.values():
-        n_k = len(fs)
-        fbar = math.fsum(fs) / n_k
-        obar = math.fsum(os_) / n_k
-        rel.append(n_k * (fbar - obar) ** 2)
-        res.append(n_k * (obar - ybar) ** 2)
-        wbv.extend((f - fbar) ** 2 for f in fs)
-        wbc.extend((f - fbar) * (o - obar) for f, o in zip(fs, os_))
-    return {
-        "n": n_total,
-        "brier": math.fsum((f - o) ** 2 for f, o in zip(f_all, o_all)) / n_total,
-        "reliability": math.fsum(rel) / n_total,
-        "resolution": math.fsum(res) / n_total,
-        "uncertainty": ybar * (1.0 - ybar),
-        "within_bin_variance": math.fsum(wbv) / n_total,
-        "within_bin_covariance": 2.0 * math.fsum(wbc) / n_total,
-    }
+    return murphy_from_sums(_sums_of(ps, ys, bins), bins)
 
 
 def yates_decomposition(ps: Sequence[float], ys: Sequence[int]) -> dict[str, float | int]:
@@ -318,49 +279,174 @@ def yates_decomposition(ps: Sequence[float], ys: Sequence[int]) -> dict[str, flo
     would use it carries the weight ȳ(1 - ȳ) = 0, so var_y = min_var_f = covariance = 0 and
     scatter is the plain variance of the forecasts; the identity still holds.
     """
-    f, o = _validated_arrays(ps, ys)
-    n = len(f)
-    ybar = math.fsum(o) / n
-    fbar = math.fsum(f) / n
-    f1 = [fi for fi, oi in zip(f, o) if oi == 1]
-    f0 = [fi for fi, oi in zip(f, o) if oi == 0]
-    var_y = ybar * (1.0 - ybar)
-    if f1 and f0:
-        f1bar = math.fsum(f1) / len(f1)
-        f0bar = math.fsum(f0) / len(f0)
-        min_var_f = (f1bar - f0bar) ** 2 * var_y
-    else:
-        min_var_f = 0.0
-    scatter = ybar * _pop_var(f1) + (1.0 - ybar) * _pop_var(f0)
-    covariance = math.fsum((fi - fbar) * (oi - ybar) for fi, oi in zip(f, o)) / n
-    bias = fbar - ybar
-    return {
-        "n": n,
-        "brier": math.fsum((fi - oi) ** 2 for fi, oi in zip(f, o)) / n,
-        "var_y": var_y,
-        "min_var_f": min_var_f,
-        "scatter": scatter,
-        "bias": bias,
-        "bias_squared": bias * bias,
-        "covariance": covariance,
-    }
+    return yates_from_sums(_sums_of(ps, ys, 1))
 
 
 def roc_auc(ps: Sequence[float], ys: Sequence[int]) -> float | None:
     """ROC AUC: probability that a random event got a higher forecast than a random non-event.
 
-    Ties count 1/2 (Mann-Whitney U / (n₁ n₀), computed from mid-ranks). None when only one
-    class is present, since there is no pair to compare.
+    Ties count 1/2 (Mann-Whitney U / (n₁ n₀)). None when only one class is present, since there
+    is no pair to compare. Computed from how many events and non-events share each forecast
+    value, the counts the score tables keep per group.
     """
     f, o = _validated_arrays(ps, ys)
-    y = np.asarray(o)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
+    counts: dict[float, list[int]] = {}
+    for fi, oi in zip(f, o):
+        counts.setdefault(fi, [0, 0])[1 - oi] += 1
+    return auc_from_counts(counts)
+
+
+# --------------------------------------------------------------------------------------------
+# The same, from exact sums (what the score tables keep per group; see tracker.sufficient)
+# --------------------------------------------------------------------------------------------
+#
+# Keys of a group's binary sums: n forecasts, e events; p1, p2 = Σp, Σp² and p1y, p2y the same
+# over events only; and per bin k: kn, ke, kp1, kp2, kp1y. Sums of p are in 2**-SHIFT units,
+# sums of p² in 2**-2·SHIFT units. Scores' moments: b (Brier), l (log), s (spherical) with
+# suffixes n, 1, 2 as in sufficient.moments, and clip, the forecasts whose log score was clipped.
+
+_U = 1 << SHIFT
+
+
+def forecast_terms(p: float, y: int, bins: int) -> dict[str, int]:
+    """One forecast's contribution to its groups' calibration sums."""
+    a = exact(p)
+    a2 = a * a
+    k = bin_index(p, bins)
+    terms = {"n": 1, "p1": a, "p2": a2, f"{k}n": 1, f"{k}p1": a, f"{k}p2": a2}
+    if y:
+        terms.update({"e": 1, "p1y": a, "p2y": a2, f"{k}e": 1, f"{k}p1y": a})
+    return terms
+
+
+def score_terms(brier_: float, log: float, clipped: bool, sph: float) -> dict[str, int]:
+    """One forecast's contribution to its groups' score moments."""
+    b, l_, s = exact(brier_), exact(log), exact(sph)
+    terms = {"bn": 1, "b1": b, "b2": b * b, "ln": 1, "l1": l_, "l2": l_ * l_, "sn": 1, "s1": s, "s2": s * s}
+    if clipped:
+        terms["clip"] = 1
+    return terms
+
+
+def _sums_of(ps: Sequence[float], ys: Sequence[int], bins: int) -> dict[str, int]:
+    f, o = _validated_arrays(ps, ys)
+    sums: dict[str, int] = {}
+    for fi, oi in zip(f, o):
+        sufficient.add(sums, forecast_terms(fi, oi, bins))
+    return sums
+
+
+def _f(x: Fraction | int) -> float:
+    return x.numerator / x.denominator if isinstance(x, Fraction) else float(x)
+
+
+def table_from_sums(sums: dict[str, int], bins: int) -> list[dict[str, float | int]]:
+    rows: list[dict[str, float | int]] = []
+    for k in range(int(bins)):
+        n = sums.get(f"{k}n", 0)
+        if not n:
+            continue
+        events = sums.get(f"{k}e", 0)
+        low, high = wilson_interval(events, n)
+        rows.append({"lower": k / int(bins), "upper": (k + 1) / int(bins), "n": n,
+                     "mean_forecast": sufficient.ratio(sums.get(f"{k}p1", 0), n * _U),
+                     "observed": events / n, "ci_low": low, "ci_high": high})
+    return rows
+
+
+def exact_brier(sums: dict[str, int]) -> Fraction:
+    """Σ(p - y)² / N exactly: Σp² - 2Σp·y + Σy, over N."""
+    n = sums["n"]
+    return Fraction(sums.get("p2", 0) - 2 * sums.get("p1y", 0) * _U + sums.get("e", 0) * _U * _U, n * _U * _U)
+
+
+def murphy_from_sums(sums: dict[str, int], bins: int) -> dict[str, float | int]:
+    n, e = sums.get("n", 0), sums.get("e", 0)
+    if not n:
+        raise ValueError("no forecasts")
+    rel = res = wbv = wbc = Fraction(0)
+    for k in range(int(bins)):
+        nk = sums.get(f"{k}n", 0)
+        if not nk:
+            continue
+        ek, p1, p2, p1y = (sums.get(f"{k}{s}", 0) for s in ("e", "p1", "p2", "p1y"))
+        rel += Fraction((p1 - ek * _U) ** 2, nk * _U * _U)
+        res += Fraction((ek * n - nk * e) ** 2, nk * n * n)
+        wbv += Fraction(nk * p2 - p1 * p1, nk * _U * _U)
+        wbc += Fraction(nk * p1y - p1 * ek, nk * _U)
+    return {"n": n, "brier": _f(exact_brier(sums)), "reliability": _f(rel / n), "resolution": _f(res / n),
+            "uncertainty": _f(Fraction(e * (n - e), n * n)), "within_bin_variance": _f(wbv / n),
+            "within_bin_covariance": _f(2 * wbc / n)}
+
+
+def yates_from_sums(sums: dict[str, int]) -> dict[str, float | int]:
+    n, e = sums.get("n", 0), sums.get("e", 0)
+    if not n:
+        raise ValueError("no forecasts")
+    p1, p2, p1y, p2y = (sums.get(s, 0) for s in ("p1", "p2", "p1y", "p2y"))
+    ybar = Fraction(e, n)
+    var_y = ybar * (1 - ybar)
+    fbar = Fraction(p1, n * _U)
+
+    def pop_var(count: int, s1: int, s2: int) -> Fraction:
+        return Fraction(count * s2 - s1 * s1, count * count * _U * _U) if count else Fraction(0)
+
+    if e and n - e:
+        gap = Fraction(p1y, e * _U) - Fraction(p1 - p1y, (n - e) * _U)
+        min_var_f = gap * gap * var_y
+    else:
+        min_var_f = Fraction(0)
+    scatter = ybar * pop_var(e, p1y, p2y) + (1 - ybar) * pop_var(n - e, p1 - p1y, p2 - p2y)
+    bias = fbar - ybar
+    return {"n": n, "brier": _f(exact_brier(sums)), "var_y": _f(var_y), "min_var_f": _f(min_var_f),
+            "scatter": _f(scatter), "bias": _f(bias), "bias_squared": _f(bias * bias),
+            "covariance": _f(Fraction(n * p1y - p1 * e, n * n * _U))}
+
+
+def auc_from_counts(counts: Mapping[float, Sequence[int]]) -> float | None:
+    """ROC AUC from {forecast value: (events, non-events)}: U = Σ events_v · (non-events below v
+    + ½ non-events at v), over (events · non-events); None with only one class."""
+    below = twice_u = positives = 0
+    for v in sorted(counts):
+        pos, neg = counts[v]
+        twice_u += pos * (2 * below + neg)
+        below += neg
+        positives += pos
+    if positives == 0 or below == 0:
         return None
-    ranks = stats.rankdata(np.asarray(f, dtype=float))  # average ranks give ties 1/2
-    u = float(ranks[y == 1].sum()) - n1 * (n1 + 1) / 2
-    return u / (n1 * n0)
+    return twice_u / (2 * positives * below)
+
+
+def summary_from_sums(sums: dict[str, int]) -> dict:
+    """A group's means with n and 95 % intervals, from its exact sums (see forecast_terms, score_terms)."""
+    n = sums.get("bn", 0)
+    brier_, b_low, b_high = sufficient.mean_interval(sums, "b")
+    log, l_low, l_high = sufficient.mean_interval(sums, "l")
+    sph, s_low, s_high = sufficient.mean_interval(sums, "s")
+    base = sums.get("e", 0) / n
+    clim = base * (1.0 - base)
+
+    def skill(value, reference):
+        return None if value is None else skill_score(value, reference)
+
+    def double(v):
+        return None if v is None else 2 * v
+
+    return {
+        "n": n, "brier": brier_, "brier_ci_low": b_low, "brier_ci_high": b_high,
+        "brier_gj": double(brier_), "brier_gj_ci_low": double(b_low), "brier_gj_ci_high": double(b_high),
+        "log_score": log, "log_score_ci_low": l_low, "log_score_ci_high": l_high,
+        "log_score_bits": log / math.log(2), "log_clipped_n": sums.get("clip", 0),
+        "spherical": sph, "spherical_ci_low": s_low, "spherical_ci_high": s_high,
+        "base_rate": base,
+        # A skill score falls as Brier rises, so the interval's ends swap.
+        "skill_vs_chance": skill(brier_, CHANCE_REFERENCE),
+        "skill_vs_chance_ci_low": skill(b_high, CHANCE_REFERENCE),
+        "skill_vs_chance_ci_high": skill(b_low, CHANCE_REFERENCE),
+        "skill_vs_climatology": skill(brier_, clim),
+        "skill_vs_climatology_ci_low": skill(b_high, clim),
+        "skill_vs_climatology_ci_high": skill(b_low, clim),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,6 +543,8 @@ def paired_comparison(
     allowance for float noise) the p-value (t is 0/0 or ±∞), while both intervals collapse to
     (d̄, d̄).
     """
+    import numpy as np
+
     if len(a_scores) != len(b_scores):
         raise ValueError(f"need paired scores, got {len(a_scores)} and {len(b_scores)}")
     if not 0.0 < level < 1.0:
@@ -518,6 +606,8 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]) -> dic
     1/sqrt(count) to speed convergence), deterministic, and comfortable at ~10k authors × 50k
     questions. Repeated (author, question) rows are kept as separate observations.
     """
+    import numpy as np
+
     if not rows:
         return {}
     authors: dict[Hashable, int] = {}
@@ -599,7 +689,7 @@ def peer_scores(p_outcomes: Mapping[Hashable, float]) -> dict[Hashable, float]:
 
 
 def _check_p(p: float) -> None:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise ValueError(f"probability {p!r} is not a number")
     if not 0.0 <= p <= 1.0:  # also false for NaN
         raise ValueError(f"probability {p!r} is not in [0, 1]")
@@ -611,7 +701,7 @@ def _check_y(y: int) -> None:
 
 
 def _check_category(k: int, size: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < size:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < size:
         raise ValueError(f"outcome category {k!r} is not an index into {size} categories")
 
 
@@ -625,23 +715,6 @@ def _validated_arrays(ps: Sequence[float], ys: Sequence[int]) -> tuple[list[floa
     for y in ys:
         _check_y(y)
     return [float(p) for p in ps], [int(y) for y in ys]
-
-
-def _bin_groups(ps: Sequence[float], ys: Sequence[int], bins: int) -> dict[int, tuple[list[float], list[int]]]:
-    f, o = _validated_arrays(ps, ys)
-    groups: dict[int, tuple[list[float], list[int]]] = {}
-    for fi, oi in zip(f, o):
-        fs, os_ = groups.setdefault(bin_index(fi, bins), ([], []))
-        fs.append(fi)
-        os_.append(oi)
-    return groups
-
-
-def _pop_var(values: Sequence[float]) -> float:
-    if not values:
-        return 0.0
-    mean = math.fsum(values) / len(values)
-    return math.fsum((v - mean) ** 2 for v in values) / len(values)
 
 
 def _as_date(value: dt.date) -> dt.date:
