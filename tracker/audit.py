@@ -13,7 +13,7 @@ import json
 import os
 from contextvars import ContextVar
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 #: The tables whose every change is kept (score tables are derived and rebuilt, so not audited).
 AUDITED = ("authors", "documents", "document_authors", "questions", "forecasts", "forecast_authors",

@@ -227,8 +227,9 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
             order by l.made_on, l.id""", [author_id]),
         "tracker_scores": one(await _rows(datasette, database, "select * from author_scores where author_id = ?",
                                           [author_id])),
-        "tracker_adjusted": one(await _rows(datasette, database,
-                                            "select * from adjusted_scores where author_id = ?", [author_id])),
+        "tracker_adjusted": one(await _rows(datasette, database, """
+            select s.*, f.fitted_at, f.stale_writes from adjusted_scores s
+            left join board_fits f on f.board = 'adjusted' where s.author_id = ?""", [author_id])),
         "tracker_sensitivity": one(await _rows(datasette, database,
                                                "select * from sensitivity_scores where author_id = ?", [author_id])),
         "tracker_calibration": bins,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
+from .sqlite_utils_lean import sqlite_utils
 
 from .errors import TrackerError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 
 def log_import(db: Database, path: str, sha256: str, kind: str, counts: dict) -> None:

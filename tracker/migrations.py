@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from sqlite_utils import Database, Migrations
+from .sqlite_utils_lean import Database, Migrations
 
 migrations = Migrations("tracker")
 
@@ -616,6 +616,105 @@ def m013_ledger_facets(db: Database) -> None:
         LEFT JOIN forecast_scores s ON s.forecast_id = f.id
         LEFT JOIN multiple_choice_scores m ON m.forecast_id = f.id
     """)
+
+
+@migrations()
+def m014_incremental_scores(db: Database) -> None:
+    # Groups keep exact sums instead of being re-read on every write (tracker.scoreboard). A score
+    # row records the groups and readings it was counted under, so a write can take its terms out
+    # of exactly the groups they went into. The rows are rebuilt after this step (see migrate).
+    for table, column, kind in (
+        ("forecast_scores", "author_ids", "TEXT NOT NULL DEFAULT '[]'"),
+        ("forecast_scores", "document_id", "TEXT"),
+        ("forecast_scores", "topics", "TEXT NOT NULL DEFAULT '[]'"),
+        ("forecast_scores", "p_low", "REAL"),
+        ("forecast_scores", "p_high", "REAL"),
+        ("forecast_scores", "readings", "TEXT"),
+        ("multiple_choice_scores", "author_ids", "TEXT NOT NULL DEFAULT '[]'"),
+    ):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.execute("DROP TABLE sensitivity_scores")
+    _script(db,
+        """
+        CREATE TABLE score_sums (
+            scope TEXT NOT NULL,      -- all, author, document, topic or horizon
+            key TEXT NOT NULL,
+            sums TEXT NOT NULL,       -- JSON: exact sums in tracker.sufficient's packed form
+            PRIMARY KEY (scope, key)
+        );
+        CREATE TABLE auc_counts (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            probability REAL NOT NULL,
+            events INTEGER NOT NULL,
+            non_events INTEGER NOT NULL,
+            PRIMARY KEY (scope, key, probability)
+        );
+        CREATE TABLE sensitivity_scenarios (
+            author_id TEXT NOT NULL REFERENCES authors(id),
+            scenario TEXT NOT NULL,   -- recorded, all_low, all_high, best, worst or scale:<name>
+            n INTEGER NOT NULL,
+            covered INTEGER,          -- for scale:<name>, how many of the author's forecasts it reads
+            brier REAL NOT NULL,
+            PRIMARY KEY (author_id, scenario)
+        );
+        CREATE TABLE board_fits (
+            board TEXT PRIMARY KEY,
+            fitted_at TEXT NOT NULL,
+            pairs INTEGER NOT NULL,
+            stale_writes INTEGER NOT NULL
+        );
+        """
+    )
+    # Found by counting SQLite's steps for one outcome: without it, re-scoring one question
+    # read every author's time-weighted rows (its key starts with the author).
+    db.execute("CREATE INDEX idx_time_weighted_scores_question ON time_weighted_scores(question_id)")
+    db.execute(SENSITIVITY_VIEW)
+
+
+#: Ranks move for everyone when one author's Brier moves, so they are taken at read time, in SQL,
+#: from the stored per-author scenario means: competition ranks (ties share the better rank) in
+#: each scenario that compares authors (as recorded, all low, all high, and each scale that reads
+#: at least one scored phrase; an author none of whose phrases a scale reads keeps the recorded
+#: Brier in that scenario).
+SENSITIVITY_VIEW = """
+CREATE VIEW sensitivity_scores AS
+WITH recorded AS (
+    SELECT author_id, n, brier FROM sensitivity_scenarios WHERE scenario = 'recorded'
+), live AS (
+    SELECT DISTINCT scenario FROM sensitivity_scenarios WHERE scenario LIKE 'scale:%'
+), compared AS (
+    SELECT author_id, scenario, brier FROM sensitivity_scenarios
+    WHERE scenario IN ('recorded', 'all_low', 'all_high')
+    UNION ALL
+    SELECT r.author_id, l.scenario, coalesce(s.brier, r.brier)
+    FROM recorded r CROSS JOIN live l
+    LEFT JOIN sensitivity_scenarios s ON s.author_id = r.author_id AND s.scenario = l.scenario
+), ranked AS (
+    SELECT author_id, scenario, brier, rank() OVER (PARTITION BY scenario ORDER BY brier) AS rank
+    FROM compared
+), per_author AS (
+    SELECT author_id,
+           max(CASE WHEN scenario = 'all_low' THEN brier END) AS brier_all_low,
+           max(CASE WHEN scenario = 'all_high' THEN brier END) AS brier_all_high,
+           min(CASE WHEN scenario LIKE 'scale:%' THEN brier END) AS brier_scales_min,
+           max(CASE WHEN scenario LIKE 'scale:%' THEN brier END) AS brier_scales_max,
+           max(CASE WHEN scenario = 'recorded' THEN rank END) AS rank,
+           min(rank) AS rank_best, max(rank) AS rank_worst, count(*) AS scenarios
+    FROM ranked GROUP BY author_id
+)
+SELECT r.author_id, r.n, r.brier, p.brier_all_low, p.brier_all_high,
+       (SELECT brier FROM sensitivity_scenarios b WHERE b.author_id = r.author_id AND b.scenario = 'best')
+           AS brier_best,
+       (SELECT brier FROM sensitivity_scenarios w WHERE w.author_id = r.author_id AND w.scenario = 'worst')
+           AS brier_worst,
+       p.brier_scales_min, p.brier_scales_max,
+       (SELECT json_group_array(substr(scenario, 7)) FROM (
+            SELECT scenario FROM sensitivity_scenarios c
+            WHERE c.author_id = r.author_id AND c.scenario LIKE 'scale:%' ORDER BY scenario)) AS scales,
+       p.rank, p.rank_best, p.rank_worst, p.rank_best = p.rank_worst AS rank_survives, p.scenarios
+FROM recorded r JOIN per_author p ON p.author_id = r.author_id
+"""
 
 
 def migrate(db: Database) -> None:

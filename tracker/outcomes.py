@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections import Counter
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 from . import scoreboard, values
 from .audit import analyst

@@ -69,6 +69,10 @@ def adjusted(rows: list[dict]) -> str:
             ("interval", "95 % interval", "")]
     note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects, as ForecastBench);\n"
             "it compares authors who answered different questions. Lower is better.")
+    if rows[0]["stale_writes"]:
+        note += (f"\nFitted {rows[0]['fitted_at']}; {rows[0]['stale_writes']} outcome change(s) since are not in it yet"
+                 " (one fit covers every author, so single outcomes on a large ledger do not refit it):"
+                 " `tracker rescore` refits it.")
     return table(rows, cols) + "\n" + note
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 from . import scoreboard, scoring, values
 from .documents import read_text_file, sha256_bytes
@@ -578,7 +578,7 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
             log_import(db, rec.path, rec.sha256, "record", per_file)
             if progress:
                 progress(rec)
-        scoreboard.refresh(db, touched_questions, extra_groups=touched_groups)
+        scoreboard.refresh(db, touched_questions, refit=True)
     return {k: c.as_dict() for k, c in counts.items()}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 from . import scoreboard, scoring
 from .errors import TrackerError
@@ -97,12 +97,21 @@ def score_table(db: Database, by: str = "author", *, min_n: int = 1) -> list[dic
 
 
 def adjusted_table(db: Database, *, min_n: int = 1) -> list[dict]:
-    """The difficulty-adjusted leaderboard (two-way fixed effects), best first."""
+    """The difficulty-adjusted leaderboard (two-way fixed effects), best first. Each row says when
+    the board was fitted and how many outcome changes since it does not yet reflect (board_fits)."""
+    fit = board_fit(db)
     rows = db.query("""select s.author_id as author, a.name, s.n, s.questions, s.brier, s.adjusted_brier,
                               s.adjusted_ci_low, s.adjusted_ci_high
                        from adjusted_scores s join authors a on a.id = s.author_id
                        where s.n >= :min_n order by s.adjusted_brier, s.n desc""", {"min_n": min_n})
-    return [{**r, "brier_scale": BRIER_SCALE} for r in rows]
+    return [{**r, "brier_scale": BRIER_SCALE, "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]}
+            for r in rows]
+
+
+def board_fit(db: Database, board: str = "adjusted") -> dict:
+    row = db.execute("select fitted_at, pairs, stale_writes from board_fits where board = ?", [board]).fetchone()
+    return dict(zip(("fitted_at", "pairs", "stale_writes"), row)) if row else \
+        {"fitted_at": None, "pairs": 0, "stale_writes": 0}
 
 
 def sensitivity_table(db: Database) -> list[dict]:

@@ -3,11 +3,22 @@
 Every write that can change a score (import, resolve, correct, un-resolve) calls `refresh` inside
 its own transaction with the questions it touched, so the tables never disagree with the ledger
 and Datasette and the CLI read scores without recomputing them. `refresh(db)` with no questions
-rebuilds everything from scratch and must give identical rows (a test holds it to that).
+rebuilds everything from scratch and gives identical rows (a test holds it to that).
 
 What is local to a question (its forecasts' scores, time-weighted and peer scores) is recomputed
-for the touched questions only; group summaries for the groups those questions belong to; the
-two scores that compare everyone with everyone (difficulty-adjusted, sensitivity) in full.
+for the touched questions. Groups (authors, documents, topics, horizons, everything) are not
+re-read: each keeps exact sums of its forecasts' terms (`score_sums`, see tracker.sufficient)
+and the count of events and non-events at each forecast value (`auc_counts`). A write takes the
+touched forecasts' old terms out and puts the new ones in, and re-derives the group's row,
+calibration table, decompositions and sensitivity scenarios from its sums: the cost is that of
+the forecasts touched, not of the groups' size. Every score row records the groups it was
+counted in (authors, document, topics), so its terms leave the groups they entered even when
+this write moved it.
+
+The difficulty-adjusted board is a least-squares fit over every author and question at once, so
+no write can update it locally. It is refitted in the write's transaction when the ledger is
+small enough for that to be cheap (REFIT_LIMIT) and by every import and `rescore`; a single
+outcome on a bigger ledger marks it stale in `board_fits` instead, and every reader shows that.
 """
 
 from __future__ import annotations
@@ -16,61 +27,29 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
-from . import scoring
+from . import scoring, sufficient
 
 CALIBRATION_BINS = 10
 
-#: group → (table, key column, SQL selecting (key, p, y, brier, log_score, log_clipped, spherical)
-#: for the scored forecasts of the groups whose keys are in the JSON array :keys)
-_ROWS = "s.probability, s.outcome = 'yes', s.brier, s.log_score, s.log_clipped, s.spherical"
+#: Scored (author, forecast) pairs up to which a single write refits the difficulty-adjusted
+#: board in its own transaction (about 0.2 s at this size on a laptop); above it, see board_fits.
+REFIT_LIMIT = 5_000
+
+#: group scope → (score table, key column)
 GROUPS = {
-    "author": ("author_scores", "author_id", f"""
-        select fa.author_id, {_ROWS}
-        from forecast_scores s join forecast_authors fa on fa.forecast_id = s.forecast_id
-        where fa.author_id in (select value from json_each(:keys))"""),
-    "document": ("document_scores", "document_id", f"""
-        select f.document_id, {_ROWS}
-        from forecast_scores s join forecasts f on f.id = s.forecast_id
-        where f.document_id in (select value from json_each(:keys))"""),
-    "question": ("question_scores", "question_id", f"""
-        select s.question_id, {_ROWS} from forecast_scores s
-        where s.question_id in (select value from json_each(:keys))"""),
-    "topic": ("topic_scores", "topic", f"""
-        select t.value, {_ROWS}
-        from forecast_scores s join questions q on q.id = s.question_id, json_each(q.topics) t
-        where t.value in (select value from json_each(:keys))"""),
-    "horizon": ("horizon_scores", "horizon_bucket", f"""
-        select s.horizon_bucket, {_ROWS} from forecast_scores s
-        where s.horizon_bucket in (select value from json_each(:keys))"""),
+    "author": ("author_scores", "author_id"),
+    "document": ("document_scores", "document_id"),
+    "topic": ("topic_scores", "topic"),
+    "horizon": ("horizon_scores", "horizon_bucket"),
 }
-#: groups that get a calibration table and decompositions (a question has one outcome: no curve)
-CALIBRATED = ("author", "document", "topic", "horizon")
-
-#: SQL giving every key of a group, for a full rebuild
-_ALL_KEYS = {
-    "author": "select distinct author_id from forecast_authors",
-    "document": "select distinct document_id from forecasts where document_id is not null",
-    "question": "select distinct question_id from forecast_scores",
-    "topic": "select distinct t.value from questions q, json_each(q.topics) t",
-    "horizon": "select distinct horizon_bucket from forecast_scores where horizon_bucket is not null",
-}
-
-#: SQL giving the keys of a group that the questions in :keys belong to now
-_KEYS_OF_QUESTIONS = {
-    "author": """select distinct fa.author_id from forecasts f join forecast_authors fa on fa.forecast_id = f.id
-                 where f.question_id in (select value from json_each(:keys))""",
-    "document": """select distinct f.document_id from forecasts f
-                   where f.document_id is not null and f.question_id in (select value from json_each(:keys))""",
-    "question": "select value from json_each(:keys)",
-    "topic": """select distinct t.value from questions q, json_each(q.topics) t
-                where q.id in (select value from json_each(:keys))""",
-    "horizon": """select distinct horizon_bucket from forecast_scores
-                  where horizon_bucket is not null and question_id in (select value from json_each(:keys))""",
-}
+#: scopes with a calibration table and decompositions ('all' is everything; a question has one
+#: outcome, so no curve)
+CALIBRATED = ("all", "author", "document", "topic", "horizon")
 
 
 def _json(keys: Iterable) -> str:
@@ -79,6 +58,14 @@ def _json(keys: Iterable) -> str:
 
 def _days(a: str, b: str) -> int:
     return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+
+
+@lru_cache(maxsize=4096)
+def alternative_readings(phrase: str, language: str | None) -> tuple[tuple[str, float], ...]:
+    """(scale, value) for every scale of estimative words that covers the phrase."""
+    from . import wording
+
+    return tuple(wording.alternative_readings(phrase, language))
 
 
 # ------------------------------------------------------------------ per forecast
@@ -98,9 +85,13 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
     scope, params = _clear(db, "forecast_scores", qids)
     rows = []
     for f in db.query(f"""
-            select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome
+            select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
+                   q.topics, f.interval_low, f.interval_high, f.phrase, d.language,
+                   (select json_group_array(author_id) from (select author_id from forecast_authors
+                    where forecast_id = f.id order by author_id)) as author_ids
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
+            left join documents d on d.id = f.document_id
             where co.outcome in ('yes', 'no') and f.probability is not null {scope}""", params):
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
         log, clipped = scoring.log_score(p, y)
@@ -111,8 +102,19 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "brier_gj": scoring.brier_gj(p, y), "log_score_bits": log / math.log(2),
             "spherical": scoring.spherical(p, y), "baseline_score": scoring.baseline_score(p, y)[0],
             "horizon_days": horizon, "horizon_bucket": scoring.horizon_bucket(horizon),
+            # the groups and readings it is counted under, so that its terms can be taken out again
+            "author_ids": f["author_ids"], "document_id": f["document_id"],
+            "topics": json.dumps(sorted(set(json.loads(f["topics"] or "[]")))),
+            "p_low": p if f["interval_low"] is None else f["interval_low"],
+            "p_high": p if f["interval_high"] is None else f["interval_high"],
+            "readings": _readings(f["phrase"], f["language"]),
         })
     db["forecast_scores"].insert_all(rows)
+
+
+def _readings(phrase: str | None, language: str | None) -> str | None:
+    readings = alternative_readings(phrase, language) if phrase else ()
+    return json.dumps(dict(readings), sort_keys=True) if readings else None
 
 
 def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
@@ -120,7 +122,9 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
     scope, params = _clear(db, "multiple_choice_scores", qids)
     rows = []
     for f in db.query(f"""
-            select f.id, f.question_id, f.probabilities, q.options, co.outcome
+            select f.id, f.question_id, f.probabilities, q.options, co.outcome,
+                   (select json_group_array(author_id) from (select author_id from forecast_authors
+                    where forecast_id = f.id order by author_id)) as author_ids
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             where q.kind = 'multiple_choice' and co.outcome != 'annulled' {scope}""", params):
@@ -131,7 +135,7 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
         log, clipped = scoring.log_score_multi(probs, k)
         rows.append({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
                      "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
-                     "log_clipped": int(clipped)})
+                     "log_clipped": int(clipped), "author_ids": f["author_ids"]})
     db["multiple_choice_scores"].insert_all(rows)
 
 
@@ -188,94 +192,170 @@ def _peer(db: Database, qids: list[str] | None) -> None:
     db["peer_scores"].insert_all(rows)
 
 
-# ------------------------------------------------------------------ group summaries
+# ------------------------------------------------------------------ group sums
 
-def summarise(rows: list[tuple[float, int, float, float, int, float]]) -> dict:
-    """Means with n and 95 % intervals for one group's scored forecasts (p, y, brier, log, clipped, spherical)."""
-    n = len(rows)
-    brier, b_low, b_high = scoring.mean_interval([r[2] for r in rows])
-    log, l_low, l_high = scoring.mean_interval([r[3] for r in rows])
-    sph, s_low, s_high = scoring.mean_interval([r[5] for r in rows])
-    base = math.fsum(r[1] for r in rows) / n
-    clim = scoring.climatology_reference([r[1] for r in rows])
+class Delta:
+    """What a write changes in every group's sums: old terms out (sign -1), new terms in (+1)."""
 
-    def skill(value, reference):
-        return None if value is None else scoring.skill_score(value, reference)
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        self.auc: dict[tuple[str, str, float], list[int]] = defaultdict(lambda: [0, 0])
+        self.questions: dict[str, dict[str, int]] = defaultdict(dict)
 
-    def double(v):
-        return None if v is None else 2 * v
+    def fold(self, db: Database, qids: list[str] | None, sign: int) -> None:
+        """Add (sign +1) or take out (-1) the terms of the stored score rows of `qids` (all when None)."""
+        scope = "" if qids is None else "where question_id in (select value from json_each(:keys))"
+        params = {} if qids is None else {"keys": _json(qids)}
+        add, sums, auc = sufficient.add, self.sums, self.auc
+        for (qid, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
+             readings) in db.execute(f"""
+                select question_id, probability, outcome, brier, log_score, log_clipped, spherical,
+                       horizon_bucket, author_ids, document_id, topics, p_low, p_high, readings
+                from forecast_scores {scope}""", params):
+            y = 1 if outcome == "yes" else 0
+            terms = scoring.forecast_terms(p, y, CALIBRATION_BINS)
+            terms.update(scoring.score_terms(brier, log, clipped, sph))
+            keys = [("all", "all")]
+            keys += [("author", a) for a in json.loads(authors)]
+            if doc is not None:
+                keys.append(("document", doc))
+            keys += [("topic", t) for t in json.loads(topics)]
+            if bucket is not None:
+                keys.append(("horizon", bucket))
+            for key in keys:
+                add(sums[key], terms, sign)
+                auc[(*key, p)][1 - y] += sign
+            if sign > 0:
+                add(self.questions[qid], terms)
+            sens = _sensitivity_terms(p, y, brier, p_low, p_high, readings)
+            for a in json.loads(authors):
+                add(sums[("author", a)], sens, sign)
+        for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
+            for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
+                add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
+        for authors, b, log in db.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
+                                          params):
+            terms = sufficient.moments((b,), "mc")
+            terms["mcl1"] = sufficient.exact(log)
+            for a in json.loads(authors):
+                add(sums[("author", a)], terms, sign)
 
-    return {
-        "n": n, "brier": brier, "brier_ci_low": b_low, "brier_ci_high": b_high,
-        "brier_gj": double(brier), "brier_gj_ci_low": double(b_low), "brier_gj_ci_high": double(b_high),
-        "log_score": log, "log_score_ci_low": l_low, "log_score_ci_high": l_high,
-        "log_score_bits": log / math.log(2), "log_clipped_n": sum(r[4] for r in rows),
-        "spherical": sph, "spherical_ci_low": s_low, "spherical_ci_high": s_high,
-        "base_rate": base,
-        # A skill score falls as Brier rises, so the interval's ends swap.
-        "skill_vs_chance": skill(brier, scoring.CHANCE_REFERENCE),
-        "skill_vs_chance_ci_low": skill(b_high, scoring.CHANCE_REFERENCE),
-        "skill_vs_chance_ci_high": skill(b_low, scoring.CHANCE_REFERENCE),
-        "skill_vs_climatology": skill(brier, clim),
-        "skill_vs_climatology_ci_low": skill(b_high, clim),
-        "skill_vs_climatology_ci_high": skill(b_low, clim),
-    }
+
+def _sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: float, readings: str | None
+                       ) -> dict[str, int]:
+    """A forecast's Brier under other readings of its words: the interval's low and high ends, the
+    end nearer to (best) and farther from (worst) what happened, and each scale that reads its
+    phrase (as a difference from the recorded Brier, so uncovered forecasts add nothing)."""
+    exact = sufficient.exact
+    best, worst = (p_high, p_low) if y else (p_low, p_high)
+    terms = {"lo": exact((p_low - y) ** 2), "hi": exact((p_high - y) ** 2),
+             "best": exact((best - y) ** 2), "worst": exact((worst - y) ** 2)}
+    if readings:
+        recorded = exact(brier)
+        for scale, v in json.loads(readings).items():
+            terms[f"d:{scale}"] = exact((v - y) ** 2) - recorded
+            terms[f"c:{scale}"] = 1
+    return terms
+
+
+def _load(db: Database, scope: str, keys: list[str]) -> dict[str, dict[str, int]]:
+    return {k: sufficient.loads(v) for k, v in db.execute(
+        "select key, sums from score_sums where scope = :scope and key in (select value from json_each(:keys))",
+        {"scope": scope, "keys": _json(keys)})}
+
+
+def _apply(db: Database, delta: Delta, full: bool) -> None:
+    """Add the delta to the stored sums, and re-derive every group whose sums changed."""
+    changed: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    for (scope, key), d in delta.sums.items():
+        if d:
+            changed[scope][key] = d
+    auc = [(s, k, p, e, ne) for (s, k, p), (e, ne) in delta.auc.items() if e or ne]
+    db.conn.executemany("""
+        insert into auc_counts (scope, key, probability, events, non_events) values (?, ?, ?, ?, ?)
+        on conflict (scope, key, probability) do update
+        set events = events + excluded.events, non_events = non_events + excluded.non_events""", auc)
+    for s, k, p in {(s, k, p) for s, k, p, _, _ in auc}:
+        db.execute("delete from auc_counts where scope = ? and key = ? and probability = ? "
+                   "and events = 0 and non_events = 0", [s, k, p])
+    for scope, deltas in changed.items():
+        keys = sorted(deltas)
+        stored = {} if full else _load(db, scope, keys)
+        params = {"keys": _json(keys)}
+        db.execute("delete from score_sums where scope = :scope and key in (select value from json_each(:keys))",
+                   {"scope": scope, **params})
+        db.execute("delete from calibration_bins where scope = :scope and bins = :bins and key in "
+                   "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
+        db.execute("delete from calibration_summary where scope = :scope and bins = :bins and key in "
+                   "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
+        if scope in GROUPS:
+            table, key_col = GROUPS[scope]
+            db.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", params)
+        if scope == "author":
+            db.execute("delete from sensitivity_scenarios where author_id in (select value from json_each(:keys))",
+                       params)
+        counts: dict[str, dict[float, list[int]]] = defaultdict(dict)
+        for key, p, e, ne in db.execute("""select key, probability, events, non_events from auc_counts
+                                           where scope = :scope and key in (select value from json_each(:keys))""",
+                                        {"scope": scope, **params}):
+            counts[key][p] = [e, ne]
+        saved, rows, bins, summaries, scenarios = [], [], [], [], []
+        for key in keys:
+            sums = stored.get(key, {})
+            sufficient.add(sums, deltas[key])
+            if not sums:
+                continue
+            saved.append({"scope": scope, "key": key, "sums": sufficient.dumps(sums)})
+            if scope in GROUPS:
+                row = _group_row(scope, key, sums)
+                if row is not None:
+                    rows.append(row)
+            if sums.get("n"):
+                head = {"scope": scope, "key": key, "bins": CALIBRATION_BINS}
+                table, summary = _calibration(sums, counts[key])
+                bins += [{**head, "bin": scoring.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
+                summaries.append({**head, **summary})
+            if scope == "author" and sums.get("bn"):
+                scenarios += _scenarios(key, sums)
+        db["score_sums"].insert_all(saved)
+        if scope in GROUPS:
+            db[GROUPS[scope][0]].insert_all(rows)
+        db["calibration_bins"].insert_all(bins)
+        db["calibration_summary"].insert_all(summaries)
+        db["sensitivity_scenarios"].insert_all(scenarios)
 
 
 EMPTY_SUMMARY = {"n": 0, "log_clipped_n": 0}
 
 
-def _author_extras(db: Database, authors: set[str]) -> dict[str, dict]:
-    extras: dict[str, dict] = {}
-    tw: dict[str, list[float]] = defaultdict(list)
-    for r in db.query("select author_id, brier from time_weighted_scores where author_id in "
-                      "(select value from json_each(:keys))", {"keys": _json(authors)}):
-        tw[r["author_id"]].append(r["brier"])
-    peer: dict[str, list[float]] = defaultdict(list)
-    for r in db.query("select author_id, peer_score from peer_scores where author_id in "
-                      "(select value from json_each(:keys))", {"keys": _json(authors)}):
-        peer[r["author_id"]].append(r["peer_score"])
-    mc: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for r in db.query("""select fa.author_id, m.brier_multi, m.log_score from multiple_choice_scores m
-                         join forecast_authors fa on fa.forecast_id = m.forecast_id
-                         where fa.author_id in (select value from json_each(:keys))""", {"keys": _json(authors)}):
-        mc[r["author_id"]].append((r["brier_multi"], r["log_score"]))
-    for a in authors:
-        mm, mlo, mhi = scoring.mean_interval([b for b, _ in mc[a]])
-        m, lo, hi = scoring.mean_interval(tw[a])
-        pm, plo, phi = scoring.mean_interval(peer[a])
-        extras[a] = {"tw_n": len(tw[a]), "tw_brier": m, "tw_brier_ci_low": lo, "tw_brier_ci_high": hi,
-                     "peer_n": len(peer[a]), "peer_score": pm, "peer_score_ci_low": plo, "peer_score_ci_high": phi,
-                     "mc_n": len(mc[a]), "mc_brier": mm, "mc_brier_ci_low": mlo, "mc_brier_ci_high": mhi,
-                     "mc_log_score": math.fsum(x for _, x in mc[a]) / len(mc[a]) if mc[a] else None}
-    return extras
+def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
+    table, key_col = GROUPS[scope]
+    row = {key_col: key, **(scoring.summary_from_sums(sums) if sums.get("bn") else EMPTY_SUMMARY)}
+    if scope != "author":
+        return row if sums.get("bn") else None
+    if not sums.get("bn") and not sums.get("mcn"):
+        return None  # only a time-weighted or peer leftover cannot exist without binary forecasts
+    mm, mlo, mhi = sufficient.mean_interval(sums, "mc")
+    m, lo, hi = sufficient.mean_interval(sums, "tw")
+    pm, plo, phi = sufficient.mean_interval(sums, "pe")
+    mcn = sums.get("mcn", 0)
+    row.update({"tw_n": sums.get("twn", 0), "tw_brier": m, "tw_brier_ci_low": lo, "tw_brier_ci_high": hi,
+                "peer_n": sums.get("pen", 0), "peer_score": pm, "peer_score_ci_low": plo, "peer_score_ci_high": phi,
+                "mc_n": mcn, "mc_brier": mm, "mc_brier_ci_low": mlo, "mc_brier_ci_high": mhi,
+                "mc_log_score": sufficient.ratio(sums.get("mcl1", 0), mcn << sufficient.SHIFT) if mcn else None})
+    return row
 
 
-def _group_rows(db: Database, group: str, keys: set[str]) -> dict[str, list[tuple]]:
-    out: dict[str, list[tuple]] = defaultdict(list)
-    for key, *row in db.execute(GROUPS[group][2], {"keys": _json(keys)}).fetchall():
-        out[key].append(tuple(row))
-    return out
-
-
-def _aggregate(db: Database, group: str, keys: set[str]) -> None:
-    table, key_col, _ = GROUPS[group]
-    db.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", {"keys": _json(keys)})
-    scored = _group_rows(db, group, keys)
-    if group == "author":
-        # an author with only multiple-choice forecasts still gets a row, for the mc_ columns
-        only_mc = {r[0] for r in db.execute(
-            """select distinct fa.author_id from multiple_choice_scores m
-               join forecast_authors fa on fa.forecast_id = m.forecast_id
-               where fa.author_id in (select value from json_each(:keys))""", {"keys": _json(keys)})}
-        extras = _author_extras(db, set(scored) | only_mc)
-        rows = [{key_col: a, **(summarise(scored[a]) if a in scored else EMPTY_SUMMARY), **extras[a]}
-                for a in sorted(set(scored) | only_mc)]
-    else:
-        rows = [{key_col: key, **summarise(r)} for key, r in scored.items()]
-    db[table].insert_all(rows)
-    if group in CALIBRATED:
-        _calibrate(db, group, keys, scored)
+def _calibration(sums: dict[str, int], counts: dict[float, list[int]]) -> tuple[list[dict], dict]:
+    table = scoring.table_from_sums(sums, CALIBRATION_BINS)
+    murphy = scoring.murphy_from_sums(sums, CALIBRATION_BINS)
+    yates = scoring.yates_from_sums(sums)
+    summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
+                                      "within_bin_variance", "within_bin_covariance")}
+    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
+                                                     "covariance")})
+    summary["auc"] = scoring.auc_from_counts(counts)
+    return table, summary
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
@@ -291,24 +371,34 @@ def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], 
     return table, summary
 
 
-def _calibrate(db: Database, scope: str, keys: set[str], scored: dict[str, list[tuple]]) -> None:
-    params = {"scope": scope, "keys": _json(keys), "bins": CALIBRATION_BINS}
-    for t in ("calibration_bins", "calibration_summary"):
-        db.execute(f"delete from {t} where scope = :scope and bins = :bins and key in "
-                   "(select value from json_each(:keys))", params)
-    bins_rows, summaries = [], []
-    for key, rows in scored.items():
-        table, summary = calibration([r[0] for r in rows], [int(r[1]) for r in rows], CALIBRATION_BINS)
-        head = {"scope": scope, "key": key, "bins": CALIBRATION_BINS}
-        bins_rows += [{**head, "bin": scoring.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
-        summaries.append({**head, **summary})
-    db["calibration_bins"].insert_all(bins_rows)
-    db["calibration_summary"].insert_all(summaries)
+def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
+    """The author's mean Brier under each reading of the words (ranks are taken across authors by
+    the sensitivity_scores view): as recorded, all at the intervals' low or high ends, the best and
+    worst case inside the intervals, and each scale that reads at least one of their phrases."""
+    n = sums["bn"]
+    unit = n << sufficient.SHIFT
+    recorded = sums.get("b1", 0)
+    out = [{"author_id": author, "scenario": name, "n": n, "covered": None,
+            "brier": sufficient.ratio(total, unit)}
+           for name, total in (("recorded", recorded), ("all_low", sums.get("lo", 0)),
+                               ("all_high", sums.get("hi", 0)), ("best", sums.get("best", 0)),
+                               ("worst", sums.get("worst", 0)))]
+    for k in sorted(sums):
+        if k.startswith("c:"):
+            scale = k[2:]
+            out.append({"author_id": author, "scenario": f"scale:{scale}", "n": n, "covered": sums[k],
+                        "brier": sufficient.ratio(recorded + sums.get(f"d:{scale}", 0), unit)})
+    return out
 
 
-def _calibrate_all(db: Database) -> None:
-    rows = db.execute("select probability, outcome = 'yes' from forecast_scores").fetchall()
-    _calibrate(db, "all", {"all"}, {"all": [(p, y) for p, y in rows]} if rows else {})
+def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None:
+    if qids is None:
+        db.execute("delete from question_scores")
+    else:
+        db.execute("delete from question_scores where question_id in (select value from json_each(:keys))",
+                   {"keys": _json(qids)})
+    db["question_scores"].insert_all({"question_id": q, **scoring.summary_from_sums(sums)}
+                                     for q, sums in sorted(delta.questions.items()))
 
 
 # ------------------------------------------------------------------ everyone against everyone
@@ -318,127 +408,58 @@ def _adjusted(db: Database) -> None:
     db.execute("delete from adjusted_scores")
     rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
-    if not rows:
-        return
-    fitted = scoring.difficulty_adjusted([tuple(r) for r in rows])
-    raw: dict[str, list[float]] = defaultdict(list)
-    questions: dict[str, set[str]] = defaultdict(set)
-    for a, q, b in rows:
-        raw[a].append(b)
-        questions[a].add(q)
-    db["adjusted_scores"].insert_all({
-        "author_id": a, "n": f["n"], "questions": len(questions[a]), "brier": math.fsum(raw[a]) / len(raw[a]),
-        "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
-        "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items())
+    if rows:
+        fitted = scoring.difficulty_adjusted([tuple(r) for r in rows])
+        raw: dict[str, list[float]] = defaultdict(list)
+        questions: dict[str, set[str]] = defaultdict(set)
+        for a, q, b in rows:
+            raw[a].append(b)
+            questions[a].add(q)
+        db["adjusted_scores"].insert_all({
+            "author_id": a, "n": f["n"], "questions": len(questions[a]), "brier": math.fsum(raw[a]) / len(raw[a]),
+            "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
+            "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items())
+    db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
+                  values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [len(rows)])
 
 
-def _ranks(means: dict[str, float]) -> dict[str, int]:
-    """Competition ranks, best (lowest Brier) first; ties share the better rank."""
-    ordered = sorted(means.values())
-    return {a: 1 + ordered.index(m) for a, m in means.items()}
-
-
-def alternative_readings(phrase: str, language: str | None) -> list[tuple[str, float]]:
-    """(scale, value) for every scale of estimative words that covers the phrase."""
-    from . import wording
-
-    return wording.alternative_readings(phrase, language)
-
-
-def _sensitivity(db: Database) -> None:
-    """How much each author's Brier, and rank, depends on how their words were read.
-
-    Scenarios: as recorded; every forecast at the low end of its interval; every forecast at the
-    high end; and, for each scale of estimative words, every phrase that scale covers read with
-    it (others as recorded). Beside these, each author's best and worst case inside the intervals
-    (each forecast at whichever end is nearer to, or farther from, what happened).
-    """
-    db.execute("delete from sensitivity_scores")
-    rows = list(db.query("""
-        select fa.author_id, f.id, s.probability, s.outcome = 'yes' as y, f.interval_low, f.interval_high,
-               f.phrase, d.language
-        from forecast_scores s join forecasts f on f.id = s.forecast_id
-        join forecast_authors fa on fa.forecast_id = f.id
-        left join documents d on d.id = f.document_id"""))
-    if not rows:
-        return
-    readings: dict[str, dict[str, float]] = {}
-    for r in rows:
-        if r["phrase"] and r["id"] not in readings:
-            readings[r["id"]] = dict(alternative_readings(r["phrase"], r["language"]))
-    scale_names = sorted({s for alts in readings.values() for s in alts})
-
-    def brier_of(pick: Callable[[dict], float]) -> dict[str, float]:
-        sums: dict[str, list[float]] = defaultdict(list)
-        for r in rows:
-            sums[r["author_id"]].append((pick(r) - r["y"]) ** 2)
-        return {a: math.fsum(v) / len(v) for a, v in sums.items()}
-
-    def low(r): return r["interval_low"] if r["interval_low"] is not None else r["probability"]
-    def high(r): return r["interval_high"] if r["interval_high"] is not None else r["probability"]
-
-    recorded = brier_of(lambda r: r["probability"])
-    scenarios = {"recorded": recorded, "all_low": brier_of(low), "all_high": brier_of(high)}
-    for name in scale_names:
-        scenarios[f"scale:{name}"] = brier_of(lambda r, n=name: readings.get(r["id"], {}).get(n, r["probability"]))
-    best = brier_of(lambda r: high(r) if r["y"] else low(r))
-    worst = brier_of(lambda r: low(r) if r["y"] else high(r))
-    ranks = {name: _ranks(means) for name, means in scenarios.items()}
-    n = defaultdict(int)
-    for r in rows:
-        n[r["author_id"]] += 1
-    out = []
-    for a in recorded:
-        scale_values = [scenarios[f"scale:{s}"][a] for s in scale_names]
-        author_ranks = [ranks[name][a] for name in scenarios]
-        covered = sorted({s for r in rows if r["author_id"] == a for s in readings.get(r["id"], {})})
-        out.append({
-            "author_id": a, "n": n[a], "brier": recorded[a],
-            "brier_all_low": scenarios["all_low"][a], "brier_all_high": scenarios["all_high"][a],
-            "brier_best": best[a], "brier_worst": worst[a],
-            "brier_scales_min": min(scale_values) if scale_values else None,
-            "brier_scales_max": max(scale_values) if scale_values else None,
-            "scales": json.dumps(covered), "rank": ranks["recorded"][a],
-            "rank_best": min(author_ranks), "rank_worst": max(author_ranks),
-            "rank_survives": int(min(author_ranks) == max(author_ranks)), "scenarios": len(scenarios),
-        })
-    db["sensitivity_scores"].insert_all(out)
+def _scored_pairs(db: Database) -> int:
+    """Scored (author, forecast) pairs: the rows the difficulty-adjusted fit would take."""
+    return db.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
 
 
 # ------------------------------------------------------------------ entry point
 
-def refresh(db: Database, question_ids: Iterable[str] | None = None,
-            extra_groups: dict[str, set[str]] | None = None) -> None:
-    """Re-score the forecasts on `question_ids` (all when None) and every group they belong to.
+def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
+    """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
 
-    `extra_groups` names groups that lost a forecast in this write (an author removed from a
-    forecast, say), which the questions alone would no longer lead to. Call inside the write's
+    `refit` says whether to refit the difficulty-adjusted board now: True always (imports and
+    rescores), False never, None (single outcomes) when the ledger has at most REFIT_LIMIT scored
+    (author, forecast) pairs; a board not refitted is marked stale. Call inside the write's
     transaction.
     """
     full = question_ids is None
     qids = None if full else sorted(set(question_ids))
-    if not full and not qids and not any((extra_groups or {}).values()):
+    if not full and not qids:
         return
-    affected: dict[str, set[str]] = {g: set((extra_groups or {}).get(g, ())) for g in GROUPS}
-    if not full:
-        # Buckets the touched forecasts were in before (a changed deadline moves them).
-        affected["horizon"] |= {r[0] for r in db.execute(_KEYS_OF_QUESTIONS["horizon"], {"keys": _json(qids)})}
+    delta = Delta()
+    if full:
+        for table in ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores",
+                      "score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
+                      *(t for t, _ in GROUPS.values())):
+            db.execute(f"delete from {table}")
+    else:
+        delta.fold(db, qids, -1)
     _score_forecasts(db, qids)
     _score_multiple_choice(db, qids)
     _time_weighted(db, qids)
     _peer(db, qids)
-    for group in GROUPS:
-        if full:
-            table, _, _ = GROUPS[group]
-            db.execute(f"delete from {table}")
-            if group in CALIBRATED:
-                for t in ("calibration_bins", "calibration_summary"):
-                    db.execute(f"delete from {t} where scope = ?", [group])
-            keys = {r[0] for r in db.execute(_ALL_KEYS[group])}
-        else:
-            keys = affected[group] | {r[0] for r in db.execute(_KEYS_OF_QUESTIONS[group], {"keys": _json(qids)})}
-        if keys:
-            _aggregate(db, group, keys)
-    _calibrate_all(db)
-    _adjusted(db)
-    _sensitivity(db)
+    delta.fold(db, qids, +1)
+    _apply(db, delta, full)
+    _question_scores(db, qids, delta)
+    if refit is None:
+        refit = full or _scored_pairs(db) <= REFIT_LIMIT
+    if refit:
+        _adjusted(db)
+    else:
+        db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")

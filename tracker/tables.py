@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from sqlite_utils import Database
+from .sqlite_utils_lean import Database
 
 from . import scoreboard, values
 from .db import writing
@@ -423,7 +423,7 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
         finally:
             run.drop(*_FORECAST_TEMP_TABLES)
         run.finish(kind)
-        scoreboard.refresh(db, touched, extra_groups={"author": touched_authors})
+        scoreboard.refresh(db, touched, refit=True)
     return counts
 
 
@@ -655,7 +655,7 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
         finally:
             run.drop(*_OUTCOME_TEMP_TABLES)
         run.finish(kind)
-        scoreboard.refresh(db, touched)
+        scoreboard.refresh(db, touched, refit=True)
     return counts
 
 

@@ -1,0 +1,243 @@
+"""Incremental scoring: exact group sums, locality of a write, and the adjusted board's fit state."""
+
+import math
+import random
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from tracker import reports, scoreboard, scoring, sufficient
+from tracker.db import open_db, writing
+from tracker.outcomes import resolve, unresolve
+from tracker.tables import import_forecasts, import_outcomes
+
+# ------------------------------------------------------------------ exact sums
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(st.lists(finite, max_size=60), st.randoms())
+def test_exact_sums_round_once_and_forget_what_is_taken_out(xs, rnd):
+    total = sum(sufficient.exact(x) for x in xs)
+    # Python's fsum is the correctly rounded sum too: an independent check of exactness
+    assert sufficient.value(total) == math.fsum(xs)
+    shuffled = xs[:]
+    rnd.shuffle(shuffled)
+    for x in shuffled:
+        total -= sufficient.exact(x)
+    assert total == 0
+
+
+@given(st.integers(min_value=-(2 ** 3000), max_value=2 ** 3000))
+def test_packed_sums_round_trip(units):
+    assert sufficient.unpack(sufficient.pack(units)) == units
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=40))
+def test_moments_give_the_textbook_mean_and_t_interval(xs):
+    mean, low, high = sufficient.mean_interval(sufficient.moments(xs))
+    assert mean == math.fsum(xs) / len(xs) or mean == pytest.approx(math.fsum(xs) / len(xs), rel=1e-15)
+    if len(xs) < 2:
+        assert low is None and high is None
+        return
+    sd = stats.tstd(xs) if len(set(xs)) > 1 else 0.0
+    half = stats.t.ppf(0.975, len(xs) - 1) * sd / math.sqrt(len(xs))
+    assert high - mean == pytest.approx(half, rel=1e-9, abs=1e-15)
+    assert mean - low == pytest.approx(half, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("df", [*range(1, 60), 99, 100, 101, 250, 999, 1000, 1001, 5000, 10 ** 5, 10 ** 7])
+@pytest.mark.parametrize("q", [0.6, 0.9, 0.95, 0.975, 0.995])
+def test_t_quantile_is_scipys(df, q):
+    assert sufficient.t_quantile(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-12)
+
+
+def test_murphy_identity_from_sums_by_hand():
+    # Two bins of K = 2: [0.2, 0.4] both no, [0.6, 0.8] yes and no. N = 4, ȳ = 1/4.
+    ps, ys = [0.2, 0.4, 0.6, 0.8], [0, 0, 1, 0]
+    d = scoring.murphy_decomposition(ps, ys, bins=2)
+    assert d["reliability"] == pytest.approx((2 * 0.3 ** 2 + 2 * (0.7 - 0.5) ** 2) / 4)
+    assert d["resolution"] == pytest.approx((2 * 0.25 ** 2 + 2 * 0.25 ** 2) / 4)
+    assert d["uncertainty"] == pytest.approx(0.1875)
+    assert d["within_bin_variance"] == pytest.approx((0.01 + 0.01 + 0.01 + 0.01) / 4)
+    assert d["within_bin_covariance"] == pytest.approx(2 * ((-0.1 * 0.5) + (0.1 * -0.5)) / 4)
+    brier = (0.04 + 0.16 + 0.16 + 0.64) / 4
+    assert d["brier"] == pytest.approx(brier)
+    total = (d["reliability"] - d["resolution"] + d["uncertainty"] + d["within_bin_variance"]
+             - d["within_bin_covariance"])
+    assert total == pytest.approx(brier, abs=1e-15)
+
+
+# ------------------------------------------------------------------ every write equals a full rescore
+
+DERIVED = ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores", "author_scores",
+           "document_scores", "question_scores", "topic_scores", "horizon_scores", "calibration_bins",
+           "calibration_summary", "score_sums", "auc_counts", "sensitivity_scenarios", "sensitivity_scores",
+           "adjusted_scores")
+
+
+def snapshot(db):
+    return {t: sorted(tuple(r) for r in db.execute(f"select * from {t}")) for t in DERIVED}
+
+
+def rescored_copy(db):
+    """A copy of the database with every score recomputed from the ledger alone."""
+    copy = sqlite3.connect(":memory:")
+    db.conn.backup(copy)
+    from tracker.sqlite_utils_lean import Database
+
+    other = Database(copy)
+    with other.atomic():
+        scoreboard.refresh(other)
+    return other
+
+
+PHRASES = ["likely", "highly likely", "unlikely", "even chance", "almost certainly", "", ""]
+
+
+def _forecast_rows(rng, n, questions, authors):
+    rows = ["question_id,author,probability,made_on,resolve_by,topic,document,phrase,interval_low,interval_high"]
+    seen = set()
+    while len(rows) <= n:
+        q = rng.randrange(questions)
+        who = ";".join(rng.sample(authors, rng.choice([1, 1, 2])))
+        made_on = f"2019-0{1 + rng.randrange(5)}-{1 + rng.randrange(28):02d}"
+        if (q, who, made_on) in seen:  # the same forecast twice is refused
+            continue
+        seen.add((q, who, made_on))
+        p = rng.choice([0.0, 0.05, 0.3, 0.5, 0.7, 0.95, 1.0, round(rng.random(), 2)])
+        lo, hi = (round(max(0.0, p - 0.1), 2), round(min(1.0, p + 0.1), 2)) if rng.random() < 0.5 else ("", "")
+        rows.append(f"q{q},{who},{p},{made_on},2019-{7 + q % 6:02d}-01,"
+                    f"t{q % 4},{rng.choice(['', 'd1', 'd2'])},{rng.choice(PHRASES)},{lo},{hi}")
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed):
+    """Random resolves, corrections, withdrawals and re-imports that move forecasts between
+    authors, documents, topics and readings: after each, every derived table (the exact sums
+    too) is identical, to the bit, to a rescore from scratch of the same ledger."""
+    rng = random.Random(seed)
+    authors = ["Ann", "Bob", "Cem", "Dana", "Eve"]
+    with writing(db):
+        db["documents"].insert_all([{"id": "d1", "title": "One", "language": "en"},
+                                    {"id": "d2", "title": "Zwei", "language": "de"},
+                                    {"id": "d3", "title": "Three", "language": None}])
+    rows = _forecast_rows(rng, 150, 25, authors)
+    f = tmp_path / "f.csv"
+    f.write_text("\n".join(rows) + "\n")
+    import_forecasts(db, f)
+    o = tmp_path / "o.csv"
+    o.write_text("question_id,outcome,resolved_on\n" + "".join(
+        f"q{q},{rng.choice(['yes', 'no', 'annulled'])},2019-08-01\n" for q in range(0, 25, 2)))
+    import_outcomes(db, o)
+    assert snapshot(db) == snapshot(rescored_copy(db))
+    for step in range(12):
+        action = rng.choice(["resolve", "correct", "unresolve", "reimport"])
+        q = f"q{rng.randrange(25)}"
+        current = db.execute("select outcome from current_outcomes where question_id = ?", [q]).fetchone()
+        if action == "resolve" and current is None:
+            resolve(db, q, rng.choice(["yes", "no"]), resolved_on="2019-08-02")
+        elif action == "correct" and current is not None:
+            resolve(db, q, "no" if current[0] == "yes" else "yes", correct=True)
+        elif action == "unresolve" and current is not None:
+            unresolve(db, q)
+        else:
+            # the same forecasts (ids from the first import) with other authors, topics, documents,
+            # phrases and intervals
+            ids = [r[0] for r in db.execute("select id from forecasts order by id limit 40")]
+            changed = ["id,question_id,author,probability,made_on,topic,document,phrase,interval_low,interval_high"]
+            for fid in ids:
+                fr = db.execute("select question_id, probability, made_on from forecasts where id = ?", [fid]).fetchone()
+                changed.append(f"{fid},{fr[0]},{rng.choice(authors)},{fr[1]},{fr[2]},t{rng.randrange(6)},"
+                               f"{rng.choice(['', 'd1', 'd3'])},{rng.choice(PHRASES)},,")
+            g = tmp_path / f"g{step}.csv"
+            g.write_text("\n".join(changed) + "\n")
+            import_forecasts(db, g)
+        assert snapshot(db) == snapshot(rescored_copy(db)), f"after step {step}: {action} {q}"
+
+
+# ------------------------------------------------------------------ one write costs what it touches
+
+def _ledger(tmp_path, name, forecasts):
+    rng = random.Random(5)
+    questions = forecasts // 20
+    authors = [f"A{i}" for i in range(max(5, forecasts // 300))]
+    db = open_db(tmp_path / f"{name}.db")
+    rows = ["question_id,author,probability,made_on,resolve_by,topic"]
+    seen = set()
+    while len(rows) <= forecasts:
+        q, a, day = rng.randrange(questions), rng.choice(authors[:3] + authors), 1 + rng.randrange(28)
+        if (q, a, day) in seen:
+            continue
+        seen.add((q, a, day))
+        rows.append(f"q{q},{a},{round(rng.random(), 2)},2019-01-{day:02d},2019-09-01,t{q % 7}")
+    (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    import_forecasts(db, tmp_path / f"{name}.csv")
+    (tmp_path / f"{name}-o.csv").write_text("question_id,outcome,resolved_on\n" + "".join(
+        f"q{q},{rng.choice(['yes', 'no'])},2019-08-01\n" for q in range(1, questions)))
+    import_outcomes(db, tmp_path / f"{name}-o.csv")
+    return db
+
+
+def _steps_of_one_correction(db):
+    """SQLite virtual-machine steps (in thousands) of re-scoring after correcting one question."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+        return 0
+
+    current = db.execute("select outcome from current_outcomes where question_id = 'q1'").fetchone()[0]
+    db.conn.set_progress_handler(count, 1000)
+    try:
+        resolve(db, "q1", "no" if current == "yes" else "yes", correct=True)
+    finally:
+        db.conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(tmp_path, monkeypatch):
+    """Counted in SQLite's own work, not in seconds (which would flake): correcting one outcome on
+    a ledger of 20,000 forecasts does about what it does on 2,000, because it touches only the
+    question's forecasts and its groups' sums. The full rebuild it replaced read every forecast of
+    every group the question is in, and the overall calibration read all of them."""
+    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # the adjusted board's fit is global by nature
+    small = _steps_of_one_correction(_ledger(tmp_path, "small", 2_000))
+    large = _steps_of_one_correction(_ledger(tmp_path, "large", 20_000))
+    assert large < 2 * small, (small, large)
+    with writing(db := open_db(tmp_path / "large.db")):
+        start = [0]
+        db.conn.set_progress_handler(lambda: start.__setitem__(0, start[0] + 1) or 0, 1000)
+        scoreboard.refresh(db)
+        db.conn.set_progress_handler(None, 0)
+    assert start[0] > 10 * large, "a full rescore should cost far more than one outcome"
+
+
+# ------------------------------------------------------------------ the adjusted board's fit state
+
+def test_adjusted_board_is_refitted_or_marked_stale(db, tmp_path, monkeypatch):
+    rows = ["question_id,author,probability,made_on"] + [
+        f"q{q},{a},{p},2019-01-0{1 + q}" for q in range(4) for a, p in (("Ann", 0.8), ("Bob", 0.3))]
+    (tmp_path / "f.csv").write_text("\n".join(rows) + "\n")
+    import_forecasts(db, tmp_path / "f.csv")
+    for q in range(3):
+        resolve(db, f"q{q}", "yes")
+    assert reports.board_fit(db)["stale_writes"] == 0  # a small ledger refits with every write
+    fitted = snapshot(db)["adjusted_scores"]
+    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)
+    resolve(db, "q3", "no")
+    fit = reports.board_fit(db)
+    assert fit["stale_writes"] == 1 and fit["pairs"] == 6
+    assert snapshot(db)["adjusted_scores"] == fitted  # as fitted, and said to be so
+    assert all(r["stale_writes"] == 1 for r in reports.adjusted_table(db))
+    from tracker import output
+
+    assert "1 outcome change(s) since are not in it yet" in output.adjusted(reports.adjusted_table(db))
+    with writing(db):
+        scoreboard.refresh(db)
+    assert reports.board_fit(db)["stale_writes"] == 0 and reports.board_fit(db)["pairs"] == 8
+    assert snapshot(db)["adjusted_scores"] != fitted

@@ -1,0 +1,26 @@
+"""sqlite-utils, imported without letting it import numpy and pandas.
+
+sqlite-utils imports both whenever they are installed, only to recognise their scalar types in
+values it is given; tracker never hands it any. numpy is installed for SciPy, so every command
+paid 0.15 s for it (0.4 s more where pandas is installed too), more than a single `resolve`'s
+own work. Blocking the two names for the length of this one import leaves them importable for
+everything else (SciPy still gets numpy when a fit needs it). Every tracker module imports
+sqlite-utils from here.
+"""
+
+import sys
+
+if "sqlite_utils" not in sys.modules:
+    _blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for _name in _blocked:
+        sys.modules[_name] = None  # type: ignore[assignment]  # `import name` now raises ImportError
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        for _name in _blocked:
+            sys.modules.pop(_name, None)
+
+import sqlite_utils  # noqa: E402
+from sqlite_utils import Database, Migrations  # noqa: E402
+
+__all__ = ["sqlite_utils", "Database", "Migrations"]
