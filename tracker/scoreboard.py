@@ -70,6 +70,18 @@ def alternative_readings(phrase: str, language: str | None) -> tuple[tuple[str, 
     return tuple(wording.alternative_readings(phrase, language))
 
 
+def _insert(db: Database, table: str, rows: Iterable[dict]) -> None:
+    """Insert rows (dicts with the same keys) with one executemany. sqlite-utils' insert_all
+    inspects every value for JSON conversion, which cost more than the scoring on a full rescore."""
+    rows = list(rows)
+    if not rows:
+        return
+    columns = list(dict.fromkeys(c for r in rows for c in r))  # a missing key is NULL
+    sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"values ({', '.join('?' * len(columns))})")
+    db.conn.executemany(sql, [tuple(r.get(c) for c in columns) for r in rows])
+
+
 # ------------------------------------------------------------------ per forecast
 
 def _clear(db: Database, table: str, qids: list[str] | None) -> tuple[str, dict]:
@@ -111,7 +123,7 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "p_high": p if f["interval_high"] is None else f["interval_high"],
             "readings": _readings(f["phrase"], f["language"]),
         })
-    db["forecast_scores"].insert_all(rows)
+    _insert(db, "forecast_scores", rows)
 
 
 def _readings(phrase: str | None, language: str | None) -> str | None:
@@ -138,7 +150,7 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
         rows.append({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
                      "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
                      "log_clipped": int(clipped), "author_ids": f["author_ids"]})
-    db["multiple_choice_scores"].insert_all(rows)
+    _insert(db, "multiple_choice_scores", rows)
 
 
 # ------------------------------------------------------------------ per author and question
@@ -169,7 +181,7 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
         rows.append({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
                      "first_made_on": first.isoformat(), "end_on": end.isoformat(),
                      "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
-    db["time_weighted_scores"].insert_all(rows)
+    _insert(db, "time_weighted_scores", rows)
 
 
 def _peer(db: Database, qids: list[str] | None) -> None:
@@ -191,7 +203,7 @@ def _peer(db: Database, qids: list[str] | None) -> None:
         peers = scoring.peer_scores({a: p for a, (_, p) in by_author.items()})
         rows += [{"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
                  for a, (fid, p) in by_author.items()]
-    db["peer_scores"].insert_all(rows)
+    _insert(db, "peer_scores", rows)
 
 
 # ------------------------------------------------------------------ group sums
@@ -209,6 +221,11 @@ class Delta:
         scope = "" if qids is None else "where question_id in (select value from json_each(:keys))"
         params = {} if qids is None else {"keys": _json(qids)}
         add, sums, auc = sufficient.add, self.sums, self.auc
+        # Terms shared by a question's forecasts (everything, its topics) are added once per
+        # question, from the question's own sums, rather than once per forecast.
+        by_question: dict[str, dict[str, int]] = defaultdict(dict)
+        values: dict[str, dict[float, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        topics_of: dict[str, list[str]] = {}
         for (qid, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
              readings) in db.execute(f"""
                 select question_id, probability, outcome, brier, log_score, log_clipped, spherical,
@@ -217,21 +234,30 @@ class Delta:
             y = 1 if outcome == "yes" else 0
             terms = scoring.forecast_terms(p, y, CALIBRATION_BINS)
             terms.update(scoring.score_terms(brier, log, clipped, sph))
-            keys = [("all", "all")]
-            keys += [("author", a) for a in json.loads(authors)]
+            author_ids = json.loads(authors)
+            keys = [("author", a) for a in author_ids]
             if doc is not None:
                 keys.append(("document", doc))
-            keys += [("topic", t) for t in json.loads(topics)]
             if bucket is not None:
                 keys.append(("horizon", bucket))
             for key in keys:
                 add(sums[key], terms, sign)
                 auc[(*key, p)][1 - y] += sign
-            if sign > 0:
-                add(self.questions[qid], terms)
+            add(by_question[qid], terms)
+            values[qid][p][1 - y] += 1
+            topics_of[qid] = json.loads(topics)  # the same on every row of a question
             sens = _sensitivity_terms(p, y, brier, p_low, p_high, readings)
-            for a in json.loads(authors):
+            for a in author_ids:
                 add(sums[("author", a)], sens, sign)
+        for qid, terms in by_question.items():
+            for key in [("all", "all")] + [("topic", t) for t in topics_of[qid]]:
+                add(sums[key], terms, sign)
+                for p, (events, non_events) in values[qid].items():
+                    counts = auc[(*key, p)]
+                    counts[0] += sign * events
+                    counts[1] += sign * non_events
+            if sign > 0:
+                self.questions[qid] = terms
         for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
             for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
@@ -319,12 +345,12 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
                 summaries.append({**head, **summary})
             if scope == "author" and sums.get("bn"):
                 scenarios += _scenarios(key, sums)
-        db["score_sums"].insert_all(saved)
+        _insert(db, "score_sums", saved)
         if scope in GROUPS:
-            db[GROUPS[scope][0]].insert_all(rows)
-        db["calibration_bins"].insert_all(bins)
-        db["calibration_summary"].insert_all(summaries)
-        db["sensitivity_scenarios"].insert_all(scenarios)
+            _insert(db, GROUPS[scope][0], rows)
+        _insert(db, "calibration_bins", bins)
+        _insert(db, "calibration_summary", summaries)
+        _insert(db, "sensitivity_scenarios", scenarios)
 
 
 EMPTY_SUMMARY = {"n": 0, "log_clipped_n": 0}
@@ -399,8 +425,8 @@ def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None
     else:
         db.execute("delete from question_scores where question_id in (select value from json_each(:keys))",
                    {"keys": _json(qids)})
-    db["question_scores"].insert_all({"question_id": q, **scoring.summary_from_sums(sums)}
-                                     for q, sums in sorted(delta.questions.items()))
+    _insert(db, "question_scores", [{"question_id": q, **scoring.summary_from_sums(sums)}
+                                    for q, sums in sorted(delta.questions.items())])
 
 
 # ------------------------------------------------------------------ everyone against everyone
@@ -417,10 +443,10 @@ def _adjusted(db: Database) -> None:
         for a, q, b in rows:
             raw[a].append(b)
             questions[a].add(q)
-        db["adjusted_scores"].insert_all({
+        _insert(db, "adjusted_scores", [{
             "author_id": a, "n": f["n"], "questions": len(questions[a]), "brier": math.fsum(raw[a]) / len(raw[a]),
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
-            "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items())
+            "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [len(rows)])
 

@@ -689,6 +689,8 @@ def peer_scores(p_outcomes: Mapping[Hashable, float]) -> dict[Hashable, float]:
 
 
 def _check_p(p: float) -> None:
+    if type(p) is float and 0.0 <= p <= 1.0:  # the common case, without the ABC check below
+        return
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise ValueError(f"probability {p!r} is not a number")
     if not 0.0 <= p <= 1.0:  # also false for NaN
