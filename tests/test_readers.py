@@ -237,6 +237,13 @@ def test_leaderboard_is_the_cli_scoreboard(ds, cli, min_n):
     assert len(rows) == (2 if min_n == "4" else 3)
 
 
+def test_leaderboard_shows_the_top_places_ranked_over_everyone(ds, cli):
+    everyone = query(ds, "leaderboard")
+    top = query(ds, "leaderboard", top="2")
+    assert len(everyone) == 3 and top == everyone[:2]
+    assert query(ds, "leaderboard", top="1", min_n="4") == query(ds, "leaderboard", min_n="4")[:1]
+
+
 def test_leaderboard_adjusted_is_the_cli_adjusted_board(ds, cli):
     rows = query(ds, "leaderboard", board="adjusted")
     expected = cli("score", "--adjusted")

@@ -672,6 +672,16 @@ def m014_incremental_scores(db: Database) -> None:
     db.execute(SENSITIVITY_VIEW)
 
 
+@migrations()
+def m015_indexes_from_query_plans(db: Database) -> None:
+    # From the query plans of a forecast's row page on a ledger of 1M forecasts: Datasette counts
+    # the rows that link to the forecast, and these two counts read whole tables (54 and 99 ms a
+    # page; with the indexes the page's p50 went from 168 to 13 ms).
+    db.execute("CREATE INDEX idx_peer_scores_forecast ON peer_scores(forecast_id)")
+    db.execute("CREATE INDEX idx_forecasts_conditional_on ON forecasts(conditional_on) "
+               "WHERE conditional_on IS NOT NULL")
+
+
 #: Ranks move for everyone when one author's Brier moves, so they are taken at read time, in SQL,
 #: from the stored per-author scenario means: competition ranks (ties share the better rank) in
 #: each scenario that compares authors (as recorded, all low, all high, and each scale that reads

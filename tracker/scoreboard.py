@@ -29,12 +29,16 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import groupby
 
 from .sqlite_utils_lean import Database
 
 from . import scoring, sufficient
 
 CALIBRATION_BINS = 10
+
+#: score rows written at a time while re-scoring
+_BATCH = 20_000
 
 #: Scored (author, forecast) pairs up to which a single write refits the difficulty-adjusted
 #: board in its own transaction; above it, see board_fits. Measured on a 2-core machine: at
@@ -123,6 +127,9 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "p_high": p if f["interval_high"] is None else f["interval_high"],
             "readings": _readings(f["phrase"], f["language"]),
         })
+        if len(rows) == _BATCH:  # a full rescore streams: memory stays flat in the ledger's size
+            _insert(db, "forecast_scores", rows)
+            rows = []
     _insert(db, "forecast_scores", rows)
 
 
@@ -159,21 +166,20 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
     """Good Judgment Open's view of updates: a daily Brier from an author's first forecast on a
     question until the outcome became known, the latest forecast carried forward."""
     where, params = _clear(db, "time_weighted_scores", qids)
-    series: dict[tuple[str, str], list] = defaultdict(list)
-    ends: dict[str, tuple[str, int]] = {}
-    for r in db.query(f"""
-            select fa.author_id, f.question_id, f.made_on, f.probability, f.id,
+    rows = []
+    cursor = db.execute(f"""
+            select fa.author_id, f.question_id, f.made_on, f.probability,
                    coalesce(co.resolved_on, q.resolve_by) as end_on, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             where co.outcome in ('yes', 'no') {where}
-            order by f.made_on, f.id""", params):
-        series[(r["author_id"], r["question_id"])].append((dt.date.fromisoformat(r["made_on"]), r["probability"]))
-        ends[r["question_id"]] = (r["end_on"], 1 if r["outcome"] == "yes" else 0)
-    rows = []
-    for (author, qid), forecasts in series.items():
-        end_on, y = ends[qid]
+            order by fa.author_id, f.question_id, f.made_on, f.id""", params)
+    # one (author, question) series at a time, in date order
+    for (author, qid), series in groupby(cursor, key=lambda r: (r[0], r[1])):
+        series = list(series)
+        forecasts = [(dt.date.fromisoformat(made_on), p) for _, _, made_on, p, _, _ in series]
+        end_on, y = series[0][4], 1 if series[0][5] == "yes" else 0
         first = forecasts[0][0]
         end = dt.date.fromisoformat(end_on) if end_on else first
         # A forecast made on (or after) the day the outcome became known still counts for one day.
@@ -181,28 +187,34 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
         rows.append({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
                      "first_made_on": first.isoformat(), "end_on": end.isoformat(),
                      "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
+        if len(rows) == _BATCH:
+            _insert(db, "time_weighted_scores", rows)
+            rows = []
     _insert(db, "time_weighted_scores", rows)
 
 
 def _peer(db: Database, qids: list[str] | None) -> None:
     """Metaculus peer scores on questions with two or more authors, each author's latest forecast."""
     where, params = _clear(db, "peer_scores", qids)
-    latest: dict[str, dict[str, tuple[str, float]]] = defaultdict(dict)
-    for r in db.query(f"""
+    rows = []
+    cursor = db.execute(f"""
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
             where co.outcome in ('yes', 'no') {where}
-            order by f.made_on, f.id""", params):
-        p_outcome = r["probability"] if r["outcome"] == "yes" else 1 - r["probability"]
-        latest[r["question_id"]][r["author_id"]] = (r["id"], p_outcome)
-    rows = []
-    for qid, by_author in latest.items():
+            order by f.question_id, f.made_on, f.id""", params)
+    for qid, forecasts in groupby(cursor, key=lambda r: r[0]):  # one question at a time
+        by_author: dict[str, tuple[str, float]] = {}
+        for _, author, fid, p, outcome in forecasts:
+            by_author[author] = (fid, p if outcome == "yes" else 1 - p)  # the latest counts
         if len(by_author) < 2:
             continue
         peers = scoring.peer_scores({a: p for a, (_, p) in by_author.items()})
         rows += [{"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
                  for a, (fid, p) in by_author.items()]
+        if len(rows) >= _BATCH:
+            _insert(db, "peer_scores", rows)
+            rows = []
     _insert(db, "peer_scores", rows)
 
 
@@ -214,7 +226,7 @@ class Delta:
     def __init__(self) -> None:
         self.sums: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
         self.auc: dict[tuple[str, str, float], list[int]] = defaultdict(lambda: [0, 0])
-        self.questions: dict[str, dict[str, int]] = defaultdict(dict)
+        self.questions: list[dict] = []  # question_scores rows of the re-scored questions
 
     def fold(self, db: Database, qids: list[str] | None, sign: int) -> None:
         """Add (sign +1) or take out (-1) the terms of the stored score rows of `qids` (all when None)."""
@@ -222,42 +234,42 @@ class Delta:
         params = {} if qids is None else {"keys": _json(qids)}
         add, sums, auc = sufficient.add, self.sums, self.auc
         # Terms shared by a question's forecasts (everything, its topics) are added once per
-        # question, from the question's own sums, rather than once per forecast.
-        by_question: dict[str, dict[str, int]] = defaultdict(dict)
-        values: dict[str, dict[float, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-        topics_of: dict[str, list[str]] = {}
-        for (qid, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
-             readings) in db.execute(f"""
+        # question, from the question's own sums, rather than once per forecast; one question at a
+        # time, so that a full rescore's memory does not grow with the ledger.
+        cursor = db.execute(f"""
                 select question_id, probability, outcome, brier, log_score, log_clipped, spherical,
                        horizon_bucket, author_ids, document_id, topics, p_low, p_high, readings
-                from forecast_scores {scope}""", params):
-            y = 1 if outcome == "yes" else 0
-            terms = scoring.forecast_terms(p, y, CALIBRATION_BINS)
-            terms.update(scoring.score_terms(brier, log, clipped, sph))
-            author_ids = json.loads(authors)
-            keys = [("author", a) for a in author_ids]
-            if doc is not None:
-                keys.append(("document", doc))
-            if bucket is not None:
-                keys.append(("horizon", bucket))
-            for key in keys:
-                add(sums[key], terms, sign)
-                auc[(*key, p)][1 - y] += sign
-            add(by_question[qid], terms)
-            values[qid][p][1 - y] += 1
-            topics_of[qid] = json.loads(topics)  # the same on every row of a question
-            sens = _sensitivity_terms(p, y, brier, p_low, p_high, readings)
-            for a in author_ids:
-                add(sums[("author", a)], sens, sign)
-        for qid, terms in by_question.items():
-            for key in [("all", "all")] + [("topic", t) for t in topics_of[qid]]:
-                add(sums[key], terms, sign)
-                for p, (events, non_events) in values[qid].items():
+                from forecast_scores {scope} order by question_id""", params)
+        for qid, rows in groupby(cursor, key=lambda r: r[0]):
+            question: dict[str, int] = {}
+            values: dict[float, list[int]] = defaultdict(lambda: [0, 0])
+            for (_, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
+                 readings) in rows:
+                y = 1 if outcome == "yes" else 0
+                terms = scoring.forecast_terms(p, y, CALIBRATION_BINS)
+                terms.update(scoring.score_terms(brier, log, clipped, sph))
+                author_ids = json.loads(authors)
+                keys = [("author", a) for a in author_ids]
+                if doc is not None:
+                    keys.append(("document", doc))
+                if bucket is not None:
+                    keys.append(("horizon", bucket))
+                for key in keys:
+                    add(sums[key], terms, sign)
+                    auc[(*key, p)][1 - y] += sign
+                add(question, terms)
+                values[p][1 - y] += 1
+                sens = _sensitivity_terms(p, y, brier, p_low, p_high, readings)
+                for a in author_ids:
+                    add(sums[("author", a)], sens, sign)
+            for key in [("all", "all")] + [("topic", t) for t in json.loads(topics)]:  # the same on every row
+                add(sums[key], question, sign)
+                for p, (events, non_events) in values.items():
                     counts = auc[(*key, p)]
                     counts[0] += sign * events
                     counts[1] += sign * non_events
             if sign > 0:
-                self.questions[qid] = terms
+                self.questions.append({"question_id": qid, **scoring.summary_from_sums(question)})
         for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
             for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
@@ -425,8 +437,7 @@ def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None
     else:
         db.execute("delete from question_scores where question_id in (select value from json_each(:keys))",
                    {"keys": _json(qids)})
-    _insert(db, "question_scores", [{"question_id": q, **scoring.summary_from_sums(sums)}
-                                    for q, sums in sorted(delta.questions.items())])
+    _insert(db, "question_scores", delta.questions)
 
 
 # ------------------------------------------------------------------ everyone against everyone
