@@ -15,6 +15,9 @@ as a user runs it):
   faster), and the numbers must agree to 1e-9
 - one `tracker resolve ... --correct` against `tracker --help`, the start-up floor (target:
   under 1.5x), and `tracker rescore` (the full rescore)
+- on the largest ledger, Datasette's latency (benchmarks/datasette_latency.py): p50 and p99 of
+  the leaderboard, the calibration query and forecast row pages against /-/versions.json on the
+  same server (target: p50 under 50 ms, p99 under 200 ms)
 
 Then how each figure grows from the smallest to the largest N. Times are medians of --repeat
 runs for the quick commands, single runs for imports.
@@ -37,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import generate  # noqa: E402
+import datasette_latency  # noqa: E402
 
 PY = sys.executable
 TRACKER = [PY, "-m", "tracker"]
@@ -200,6 +204,33 @@ def measure(n: int, work: Path, repeat: int) -> dict:
     return r
 
 
+def measure_pages(n: int, work: Path, requests: int) -> dict:
+    """Datasette's latency on the ledger of N forecasts, served immutable as a published instance."""
+    import tempfile
+
+    db = work / f"ledger-{n}" / "ledger.db"
+    conn = sqlite3.connect(db)
+    conn.execute("pragma wal_checkpoint(TRUNCATE)")  # an immutable server reads the main file only
+    conn.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        served = datasette_latency.served_as_forecasts(db, Path(tmp))
+        times = datasette_latency.measure(served, list(datasette_latency.PAGES), requests, 10, 1)
+    return datasette_latency.summarise(times)
+
+
+def pages_report(n: int, pages: dict) -> str:
+    yes = lambda ok: "yes" if ok else "NO"  # noqa: E731
+    floor = pages[datasette_latency.FLOOR]
+    lines = [f"Datasette on the {n:,} ledger (sequential requests, pages interleaved):", "",
+             "| page | requests | p50 | p99 | floor p50 / p99 | p50 < 50 ms | p99 < 200 ms |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, p in pages.items():
+        lines.append(f"| {datasette_latency.LABELS[name]} | {p['requests']} | {p['p50_ms']:.1f} ms | "
+                     f"{p['p99_ms']:.1f} ms | {floor['p50_ms']:.1f} / {floor['p99_ms']:.1f} ms | "
+                     f"{yes(p['p50_met'])} | {yes(p['p99_met'])} |")
+    return "\n".join(lines)
+
+
 TARGETS = [
     # (label, figure, baseline, target ratio, better when ratio is below the target?)
     ("import (forecasts)", "import_s", "floor_s", 3.0),
@@ -251,6 +282,8 @@ def main() -> None:
                         help="where generated ledgers and databases are kept (reused across runs)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each quick command (median is reported)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+    parser.add_argument("--page-requests", type=int, default=200,
+                        help="requests per page for Datasette's latency on the largest ledger (0: skip)")
     parser.add_argument("--with-pandas", action="store_true",
                         help="let tracker's processes import pandas (see ENV above) instead of hiding it")
     args = parser.parse_args()
@@ -261,7 +294,12 @@ def main() -> None:
         (hide / "pandas.py").write_text('raise ImportError("hidden by benchmarks/run.py: tracker does not use pandas")\n')
         ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")]))
     results = [measure(n, args.work, args.repeat) for n in sorted(args.sizes)]
+    if args.page_requests:
+        results[-1]["datasette"] = measure_pages(results[-1]["n"], args.work, args.page_requests)
     print(report(results))
+    if args.page_requests:
+        print()
+        print(pages_report(results[-1]["n"], results[-1]["datasette"]))
     if args.json:
         print(json.dumps(results, indent=2))
 
