@@ -1,5 +1,6 @@
 """Incremental scoring: exact group sums, locality of a write, and the adjusted board's fit state."""
 
+import json
 import math
 import random
 import sqlite3
@@ -245,3 +246,41 @@ def test_adjusted_board_is_refitted_or_marked_stale(db, tmp_path, monkeypatch):
         scoreboard.refresh(db)
     assert reports.board_fit(db)["stale_writes"] == 0 and reports.board_fit(db)["pairs"] == 8
     assert snapshot(db)["adjusted_scores"] != fitted
+
+
+def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
+    """Which scales read a phrase depends on the document's language, so changing the language
+    re-scores the document's forecasts: their readings and the sensitivity scenarios follow, and
+    the tables still equal a full rescore."""
+    from tracker.documents import add_document
+
+    text = tmp_path / "brief.txt"
+    text.write_text("A brief.\n\nIt is highly likely that talks resume.\n", encoding="utf-8")
+    add_document(db, text, id="d1", title="Brief", language="de")
+    (tmp_path / "f.csv").write_text("question_id,author,probability,made_on,document,phrase\n"
+                                    "q1,Ann,0.9,2019-01-02,d1,highly likely\nq1,Bob,0.6,2019-01-02,,\n")
+    import_forecasts(db, tmp_path / "f.csv")
+    resolve(db, "q1", "yes")
+    readings = db.execute("select readings from forecast_scores where author_ids = '[\"ann\"]'").fetchone()[0]
+    assert readings is None  # no German scale has these English words
+    add_document(db, text, id="d1", language="en")
+    readings = db.execute("select readings from forecast_scores where author_ids = '[\"ann\"]'").fetchone()[0]
+    assert json.loads(readings) == {"kent": 0.93, "uk-phia-2025": 0.85}
+    scales = db.execute("select scales from sensitivity_scores where author_id = 'ann'").fetchone()[0]
+    assert json.loads(scales) == ["kent", "uk-phia-2025"]
+    assert snapshot(db) == snapshot(rescored_copy(db))
+
+
+def test_a_questions_new_topic_moves_its_forecasts_between_topic_groups(db, tmp_path):
+    (tmp_path / "f.csv").write_text("question_id,author,probability,made_on,topic\n"
+                                    "q1,Ann,0.9,2019-01-02,korea\nq2,Ann,0.2,2019-01-03,korea\n")
+    import_forecasts(db, tmp_path / "f.csv")
+    resolve(db, "q1", "yes")
+    resolve(db, "q2", "no")
+    assert db.execute("select n from topic_scores where topic = 'korea'").fetchone()[0] == 2
+    # the same forecast again, its question now with a second topic
+    (tmp_path / "g.csv").write_text("question_id,author,probability,made_on,topic\n"
+                                    "q1,Ann,0.9,2019-01-02,korea;summits\n")
+    import_forecasts(db, tmp_path / "g.csv")
+    assert dict(db.execute("select topic, n from topic_scores").fetchall()) == {"korea": 2, "summits": 1}
+    assert snapshot(db) == snapshot(rescored_copy(db))

@@ -529,7 +529,6 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
         _check_references(db, records)
         _fit_to_questions(db, records)
         touched_questions: set[str] = set()
-        touched_groups: dict[str, set[str]] = {"author": set(), "document": set(), "topic": set()}
         for rec in records:
             before_totals = _totals(counts)
             for a in rec.authors:
@@ -538,28 +537,23 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                 doc = dict(rec.document)
                 text = supplied.get(doc["sha256"] or "")
                 doc["text"] = text[1] if text else None
-                _upsert(db, "documents", doc, counts["documents"], keep=("text",))
+                if _upsert(db, "documents", doc, counts["documents"], keep=("text",)) == "updated":
+                    # its language decides which scales read its forecasts' phrases (sensitivity)
+                    touched_questions.update(r[0] for r in db.execute(
+                        "select distinct question_id from forecasts where document_id = ?", [doc["id"]]))
                 _set_links(db, "document_authors", "document_id", doc["id"], "author_id", rec.document_authors)
             for q in rec.questions:
-                old_topics = [r["topics"] for r in db.query("select topics from questions where id = ?", [q["id"]])]
                 if _upsert(db, "questions", q, counts["questions"]) != "unchanged":
                     touched_questions.add(q["id"])
-                    for t in old_topics:
-                        touched_groups["topic"].update(json.loads(t))
             for f in _dependency_order(rec.forecasts):
-                before = list(db.query("select question_id, document_id from forecasts where id = ?", [f["id"]]))
-                old_authors = [r["author_id"] for r in db.query(
-                    "select author_id from forecast_authors where forecast_id = ?", [f["id"]])]
+                # a forecast moved to another question leaves the old one to re-score
+                before = [r[0] for r in db.execute("select question_id from forecasts where id = ?", [f["id"]])]
                 changed = _upsert(db, "forecasts", f, counts["forecasts"]) != "unchanged"
                 changed |= _set_links(db, "forecast_authors", "forecast_id", f["id"], "author_id",
                                       rec.forecast_authors[f["id"]])
                 if changed:
                     touched_questions.add(f["question_id"])
-                    touched_groups["author"].update(old_authors)
-                    for b in before:
-                        touched_questions.add(b["question_id"])
-                        if b["document_id"]:
-                            touched_groups["document"].add(b["document_id"])
+                    touched_questions.update(before)
             by_question: dict[str, list[dict]] = {}
             for o in rec.outcomes:
                 by_question.setdefault(o["question_id"], []).append(o)

@@ -361,10 +361,8 @@ _FORECAST_TEMP = (
         seq integer not null, forecast_id text not null, author_id text not null, name text not null,
         position integer not null)""",
     "create temp table _import_touched (question_id text primary key) without rowid",
-    "create temp table _import_touched_authors (author_id text primary key) without rowid",
 )
-_FORECAST_TEMP_TABLES = ("_import_seen", "_import_forecasts", "_import_forecast_authors", "_import_touched",
-                         "_import_touched_authors")
+_FORECAST_TEMP_TABLES = ("_import_seen", "_import_forecasts", "_import_forecast_authors", "_import_touched")
 
 # A staged forecast that exists already is unchanged when every column a table writes is equal
 # and its authors are the same people in the same order.
@@ -419,7 +417,6 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
                 seq = _forecast_chunk(run, batch, seq)
                 run.tick()
             touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
-            touched_authors = {r[0] for r in db.execute("select author_id from temp._import_touched_authors")}
         finally:
             run.drop(*_FORECAST_TEMP_TABLES)
         run.finish(kind)
@@ -549,6 +546,8 @@ def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -
     if changed:
         conn.executemany("update questions set title = ?, note = ?, resolve_by = ?, topics = ? where id = ?",
                          [(q["title"], q["note"], q["resolve_by"], q["topics"], qid) for qid, q in changed.items()])
+        # new topics or a new deadline move the question's forecasts between groups: re-score it
+        conn.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
 
 
 def _write_forecasts(run: _Run, staged: list, staged_authors: list, staged_seen: list) -> None:
@@ -576,9 +575,6 @@ def _write_forecasts(run: _Run, staged: list, staged_authors: list, staged_seen:
     if conn.execute("select 1 from temp._import_forecasts where status = 'updated' limit 1").fetchone():
         conn.execute("""insert or ignore into temp._import_touched
                         select old_question_id from temp._import_forecasts where status = 'updated'""")
-        conn.execute("""insert or ignore into temp._import_touched_authors
-                        select fa.author_id from main.forecast_authors fa
-                        join temp._import_forecasts s on s.id = fa.forecast_id where s.status = 'updated'""")
         conn.execute("""
             update main.forecasts as f set question_id = s.question_id, document_id = s.document_id,
                 made_on = s.made_on, probability = s.probability, interval_low = s.interval_low,
