@@ -323,7 +323,8 @@ def rescore(
     as_json: JsonOption = False,
 ):
     """Recompute every score table from the ledger in one transaction, and report how long it took.
-    Each write already keeps the scores current; a full rescore must give identical tables."""
+    Each write already keeps the scores current, and a full rescore gives identical tables; it
+    also refits the difficulty-adjusted board, which single outcomes on a large ledger leave stale."""
     import time
 
     from . import scoreboard
