@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from generate import generate  # noqa: E402
-from load_test import free_port, percentile, serve, wait_ready  # noqa: E402
+from load_test import free_port, percentile, serve, stop, wait_ready  # noqa: E402
 
 TRACKER = [sys.executable, "-m", "tracker"]
 METADATA = ROOT / "db" / "metadata.yml"
@@ -199,11 +199,7 @@ def measure(db: Path, pages: list[str], requests: int, warmup: int, seed: int) -
                 for name in names:
                     times[name].append(get(name))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     return times
 
 

@@ -64,6 +64,14 @@ def serve(db: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def stop(server: subprocess.Popen) -> None:
+    """End a server started by serve, killing it if it does not stop within 10 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
 def wait_ready(base: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -129,11 +137,7 @@ def run(clients: int, seconds: float, forecasts: int) -> dict:
             asyncio.run(main())
             elapsed = time.monotonic() - start
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
     total = sum(len(v) for v in results.values())
     report = {"clients": clients, "seconds": round(elapsed, 1), "forecasts": forecasts,
               "requests": total, "requests_per_second": round(total / elapsed, 1),
