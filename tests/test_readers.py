@@ -589,3 +589,27 @@ def test_publish_replaces_only_a_snapshot(ledger, tmp_path, monkeypatch):
     result = runner.invoke(app, ["publish", "--db", str(ledger), "--dir", ".", "--metadata", str(METADATA_PATH)])
     assert result.exit_code == 1 and "holds the current directory" in result.stderr
     assert (target / "snapshot.json").exists()
+
+
+def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(tmp_path, monkeypatch):
+    from tracker import scoreboard
+    from tracker.db import open_db
+    from tracker.outcomes import resolve
+
+    path = build_ledger(tmp_path)
+    db = open_db(path)
+    open_question = db.execute("""select f.question_id from forecasts f join forecast_authors fa
+                                  on fa.forecast_id = f.id where fa.author_id = 'ann' and f.probability is not null
+                                  and f.question_id not in (select question_id from current_outcomes)""").fetchone()
+    assert open_question is not None
+    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # as on a ledger of more than 5,000 scored pairs
+    resolve(db, open_question[0], "yes")
+    fitted_at = db.execute("select fitted_at from board_fits where board = 'adjusted'").fetchone()[0]
+    db.conn.close()
+    datasette = Datasette([str(path)], metadata=yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8")))
+    asyncio.run(datasette.invoke_startup())
+    html = get(datasette, "/forecasts/authors/ann").text
+    assert f"Fitted {fitted_at}: 1 outcome change since then is not in it yet" in html
+    rows = query(datasette, "leaderboard", board="adjusted")
+    assert rows and all(r["board"] == f"difficulty-adjusted, all topics; fitted {fitted_at}, "
+                        "1 outcome change(s) since not in it" for r in rows)
