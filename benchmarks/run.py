@@ -97,13 +97,21 @@ def fresh(path: Path) -> Path:
 
 def without_audit(db: Path) -> None:
     """An empty ledger whose audit triggers are gone: what the import costs without the trail."""
-    subprocess.run(TRACKER + ["rescore", "--db", str(db)], cwd=ROOT, capture_output=True, env=ENV)
+    # tracker's own open_db creates and migrates it (`tracker rescore` refuses a missing ledger,
+    # which once left this measuring an import with the triggers still in place)
+    subprocess.run([PY, "-c", "import sys; from tracker.db import open_db; open_db(sys.argv[1]).conn.close()",
+                    str(db)], cwd=ROOT, check=True, env=ENV)
     conn = sqlite3.connect(db)
     for (name,) in conn.execute("select name from sqlite_master where type = 'trigger' "
                                 "and name like '_history_json%'").fetchall():
         conn.execute(f"drop trigger [{name}]")
     conn.commit()
+    left = conn.execute("select count(*) from sqlite_master where type = 'trigger' and name like '_history_json%'"
+                        ).fetchone()[0]
+    tables = conn.execute("select count(*) from sqlite_master where name = 'forecasts'").fetchone()[0]
     conn.close()
+    if left or not tables:
+        raise SystemExit(f"{db}: expected a migrated ledger without audit triggers")
 
 
 def compare(tracker_scores: list[dict], tracker_cal: dict, pandas_out: dict) -> float:
