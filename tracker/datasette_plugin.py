@@ -52,6 +52,8 @@ GROUP_SCORE_TABLES = {"author_scores", "document_scores", "question_scores", "to
 PERCENT_COLUMNS: dict[str, set[str]] = {
     "forecasts": {"interval_low", "interval_high"},
     "forecast_ledger": {"interval_low", "interval_high"},
+    "forecast_scores": {"p_low", "p_high"},
+    "auc_counts": {"probability"},
     "calibration_bins": {"lower", "upper", "mean_forecast", "observed", "ci_low", "ci_high"},
     "peer_scores": {"p_outcome"},
     **{t: {"base_rate"} for t in GROUP_SCORE_TABLES},
@@ -60,7 +62,8 @@ PERCENT_COLUMNS: dict[str, set[str]] = {
 #: Tables of derived scores. A score column means the same in every one of them.
 SCORE_TABLES = {"forecast_scores", "forecast_ledger", *GROUP_SCORE_TABLES, "calibration_summary",
                 "multiple_choice_scores",
-                "time_weighted_scores", "peer_scores", "adjusted_scores", "sensitivity_scores"}
+                "time_weighted_scores", "peer_scores", "adjusted_scores", "sensitivity_scores",
+                "sensitivity_scenarios"}
 
 #: score column → its scale or unit, shown after the number to three decimals: "0.360 (0..1)".
 SCORE_UNITS: dict[str, str] = {
