@@ -447,19 +447,21 @@ def _adjusted(db: Database) -> None:
     db.execute("delete from adjusted_scores")
     rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
+    pairs = len(rows)
     if rows:
-        fitted = scoring.difficulty_adjusted([tuple(r) for r in rows])
-        raw: dict[str, list[float]] = defaultdict(list)
-        questions: dict[str, set[str]] = defaultdict(set)
-        for a, q, b in rows:
-            raw[a].append(b)
-            questions[a].add(q)
+        fitted = scoring.difficulty_adjusted(rows)
+        del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
+        # the raw mean is the author's Brier as author_scores has it (the same forecasts)
+        raw = dict(db.execute("select author_id, brier from author_scores"))
+        questions = dict(db.execute("""select fa.author_id, count(distinct s.question_id) from forecast_scores s
+                                       join forecast_authors fa on fa.forecast_id = s.forecast_id
+                                       group by fa.author_id"""))
         _insert(db, "adjusted_scores", [{
-            "author_id": a, "n": f["n"], "questions": len(questions[a]), "brier": math.fsum(raw[a]) / len(raw[a]),
+            "author_id": a, "n": f["n"], "questions": questions[a], "brier": raw[a],
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
             "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
-                  values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [len(rows)])
+                  values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 
 
 def _scored_pairs(db: Database) -> int:
