@@ -498,6 +498,7 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
     delta.fold(db, qids, +1)
     _apply(db, delta, full)
     _question_scores(db, qids, delta)
+    delta = None  # let the fit below reuse its memory: on a full rescore it is the largest
     if refit is None:
         refit = full or _scored_pairs(db) <= REFIT_LIMIT
     if refit:
