@@ -284,3 +284,20 @@ def test_a_questions_new_topic_moves_its_forecasts_between_topic_groups(db, tmp_
     import_forecasts(db, tmp_path / "g.csv")
     assert dict(db.execute("select topic, n from topic_scores").fetchall()) == {"korea": 2, "summits": 1}
     assert snapshot(db) == snapshot(rescored_copy(db))
+
+
+def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
+    (tmp_path / "f.csv").write_text("question_id,author,probability,made_on\nq1,Ann,0.9,2019-01-02\n"
+                                    "q1,Bob,0.2,2019-01-03\n")
+    import_forecasts(db, tmp_path / "f.csv")
+    seen = []
+    token = scoreboard.ON_STAGE.set(seen.append)
+    try:
+        resolve(db, "q1", "yes")
+        assert seen == list(scoreboard.STAGES)  # a small ledger refits the adjusted board too
+        seen.clear()
+        with writing(db):
+            scoreboard.refresh(db, [])  # nothing touched: nothing to report
+        assert seen == []
+    finally:
+        scoreboard.ON_STAGE.reset(token)

@@ -85,6 +85,36 @@ def _show(as_json: bool, data, text) -> None:
         typer.echo(text())
 
 
+class _ScoringStages:
+    """On a terminal, one line on stderr as each stage of re-scoring starts, with the time so far:
+    on a large ledger re-scoring takes minutes after the last row is read (ON_STAGE in scoreboard)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.token, self.start = enabled, None, 0.0
+
+    def __enter__(self):
+        if self.enabled:
+            import time
+
+            from . import scoreboard
+
+            self.start = time.perf_counter()
+            self.token = scoreboard.ON_STAGE.set(self.report)
+        return self
+
+    def report(self, stage: str) -> None:
+        import time
+
+        typer.echo(f"Scoring, {time.perf_counter() - self.start:7.1f} s: {stage}…", err=True)
+
+    def __exit__(self, *exc):
+        if self.token is not None:
+            from . import scoreboard
+
+            scoreboard.ON_STAGE.reset(self.token)
+        return False
+
+
 @app.callback(invoke_without_command=True)
 def main(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False):
     if version:
@@ -116,18 +146,21 @@ def import_(
     from . import output, records, tables
 
     conn = _open(db)
+    on_terminal = not as_json and sys.stderr.isatty()
     if kind == "record":
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
         recs = [records.load_record(p) for p in records.record_paths(paths)]
-        result = records.import_records(conn, recs, texts=text or [], note=note)
+        with _ScoringStages(on_terminal):
+            result = records.import_records(conn, recs, texts=text or [], note=note)
     elif kind in tables.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
-        result = tables.import_files(
-            conn, paths, kind, note=note, skip_invalid=skip_invalid,
-            on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
-            progress_bar=not as_json and sys.stderr.isatty())
+        with _ScoringStages(on_terminal):
+            result = tables.import_files(
+                conn, paths, kind, note=note, skip_invalid=skip_invalid,
+                on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
+                progress_bar=on_terminal)
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else tables.summary_text(result))
         return
     else:
@@ -332,7 +365,7 @@ def rescore(
 
     conn = _open(db, create=False)
     start = time.perf_counter()
-    with writing(conn, note):
+    with writing(conn, note), _ScoringStages(not as_json and sys.stderr.isatty()):
         scoreboard.refresh(conn)
     result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
               "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}

@@ -27,7 +27,8 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from functools import lru_cache
 from itertools import groupby
 
@@ -471,6 +472,20 @@ def _scored_pairs(db: Database) -> int:
 
 # ------------------------------------------------------------------ entry point
 
+#: The stages of a refresh, in order; on a large ledger each takes tens of seconds.
+STAGES = ("taking out the old terms", "scoring forecasts", "time-weighted and peer scores", "adding the new terms",
+          "group scores and calibration", "difficulty-adjusted fit")
+
+#: Called with each stage's name as it starts (the CLI shows them in a progress bar on a terminal).
+ON_STAGE: ContextVar[Callable[[str], None] | None] = ContextVar("tracker_on_stage", default=None)
+
+
+def _stage(name: str) -> None:
+    report = ON_STAGE.get()
+    if report is not None:
+        report(name)
+
+
 def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
 
@@ -489,19 +504,25 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
                       "score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
                       *(t for t, _ in GROUPS.values())):
             db.execute(f"delete from {table}")
-    else:
+    if not full:
+        _stage(STAGES[0])
         delta.fold(db, qids, -1)
+    _stage(STAGES[1])
     _score_forecasts(db, qids)
     _score_multiple_choice(db, qids)
+    _stage(STAGES[2])
     _time_weighted(db, qids)
     _peer(db, qids)
+    _stage(STAGES[3])
     delta.fold(db, qids, +1)
+    _stage(STAGES[4])
     _apply(db, delta, full)
     _question_scores(db, qids, delta)
     delta = None  # let the fit below reuse its memory: on a full rescore it is the largest
     if refit is None:
         refit = full or _scored_pairs(db) <= REFIT_LIMIT
     if refit:
+        _stage(STAGES[5])
         _adjusted(db)
     else:
         db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")

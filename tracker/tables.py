@@ -793,10 +793,16 @@ class _bar:
         return self.update
 
     def update(self, position: int) -> None:
+        if self.bar is None:
+            return
         position = min(max(position, 0), self.size)
         if position > self.done:
             self.bar.update(position - self.done)
             self.done = position
+        if self.done >= self.size:
+            # the whole file is read: end the bar's line before re-scoring reports its stages
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
     def __exit__(self, *exc):
         if self.bar is not None:
