@@ -2,7 +2,7 @@
 questions, with skewed activity (a few prolific authors, many occasional ones) and outcomes for
 most questions. Writes forecasts.csv and outcomes.csv in tracker's flat-table format.
 
-    python benchmarks/generate.py 20000 --out /tmp/ledger-20k
+    python benchmarks/generate.py 20000 --out ledger-20k
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -214,8 +215,6 @@ def measure(n: int, work: Path, repeat: int) -> dict:
 
 def measure_pages(n: int, work: Path, requests: int) -> dict:
     """Datasette's latency on the ledger of N forecasts, served immutable as a published instance."""
-    import tempfile
-
     db = work / f"ledger-{n}" / "ledger.db"
     conn = sqlite3.connect(db)
     conn.execute("pragma wal_checkpoint(TRUNCATE)")  # an immutable server reads the main file only
@@ -286,7 +285,7 @@ def report(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="numbers of forecasts")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/tracker-bench"),
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench",
                         help="where generated ledgers and databases are kept (reused across runs)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each quick command (median is reported)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
