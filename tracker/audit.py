@@ -45,10 +45,6 @@ def describe_command(name: str, params: dict) -> str:
     return " ".join(["tracker", name.rstrip("_"), *options])[:500]
 
 
-def _command() -> str | None:
-    return COMMAND.get()
-
-
 class ChangeGroup:
     """Opens a change group for one write transaction and drops it again if nothing changed, so a
     command that changes nothing leaves no trace (importing twice must leave the database as it was)."""
@@ -62,7 +58,7 @@ class ChangeGroup:
         conn = self.db.conn
         self.before = _marks(self.db)
         conn.execute(f"update [{GROUPS}] set current = null where current = 1")
-        words = {"by": analyst(), "command": _command(), "note": self.note}
+        words = {"by": analyst(), "command": COMMAND.get(), "note": self.note}
         self.group = conn.execute(f"insert into [{GROUPS}] (note, current) values (?, 1)",
                                   [json.dumps(words, ensure_ascii=False)]).lastrowid
         return self

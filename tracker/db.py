@@ -37,16 +37,14 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
     if not path.exists():
         if not create:
             raise TrackerError(f"{path}: no database here; run `tracker import` first or pass --db")
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     elif path.is_dir():
         raise TrackerError(f"{path}: is a directory, not a SQLite database")
     try:
-        conn = sqlite3.connect(str(path), timeout=30)
+        conn = sqlite3.connect(str(path), timeout=30)  # the busy timeout: writers queue for 30 s
         # Fail fast on a file that is not a database, before any write is attempted.
         conn.execute("select count(*) from sqlite_master").fetchone()
         db = sqlite_utils.Database(conn)
-        conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")
         if not write and not _writable(path):
             if migrations.pending(db):
@@ -58,7 +56,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         migrate(db)
     except sqlite3.DatabaseError as e:
         msg = str(e)
-        if "file is not a database" in msg or "not a database" in msg:
+        if "not a database" in msg:
             raise TrackerError(f"{path}: not a SQLite database") from None
         if "readonly" in msg or "read-only" in msg:
             raise TrackerError(f"{path}: database is read-only") from None
@@ -102,10 +100,3 @@ def writing(db: sqlite_utils.Database, note: str | None = None) -> Iterator[sqli
     else:
         db.conn.execute("COMMIT")
 
-
-def open_readonly(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection for commands that only read (nothing can be written through it)."""
-    path = Path(path)
-    if not path.exists():
-        raise TrackerError(f"{path}: no database here; run `tracker import` first or pass --db")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -244,7 +244,7 @@ def m006_ledger_views(db: Database) -> None:
     )
 
 
-#: The summary columns every group score table carries (see tracker.scoreboard.summarise).
+#: The summary columns every group score table carries (see tracker.scoring.summary_from_sums).
 #: Brier on 0..1, brier_gj the two-category form on 0..2, log in nats (and bits), spherical
 #: (higher is better), skill scores against always-50 % and against the group's base rate.
 SUMMARY_COLUMNS = """

@@ -54,9 +54,6 @@ GROUPS = {
     "topic": ("topic_scores", "topic"),
     "horizon": ("horizon_scores", "horizon_bucket"),
 }
-#: scopes with a calibration table and decompositions ('all' is everything; a question has one
-#: outcome, so no curve)
-CALIBRATED = ("all", "author", "document", "topic", "horizon")
 
 
 def _json(keys: Iterable) -> str:
@@ -123,7 +120,7 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "horizon_days": horizon, "horizon_bucket": scoring.horizon_bucket(horizon),
             # the groups and readings it is counted under, so that its terms can be taken out again
             "author_ids": f["author_ids"], "document_id": f["document_id"],
-            "topics": json.dumps(sorted(set(json.loads(f["topics"] or "[]")))),
+            "topics": _json(json.loads(f["topics"] or "[]")),
             "p_low": p if f["interval_low"] is None else f["interval_low"],
             "p_high": p if f["interval_high"] is None else f["interval_high"],
             "readings": _readings(f["phrase"], f["language"]),
@@ -316,9 +313,9 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
         insert into auc_counts (scope, key, probability, events, non_events) values (?, ?, ?, ?, ?)
         on conflict (scope, key, probability) do update
         set events = events + excluded.events, non_events = non_events + excluded.non_events""", auc)
-    for s, k, p in {(s, k, p) for s, k, p, _, _ in auc}:
-        db.execute("delete from auc_counts where scope = ? and key = ? and probability = ? "
-                   "and events = 0 and non_events = 0", [s, k, p])
+    if not full:  # counts only grow on a full rescore
+        db.conn.executemany("delete from auc_counts where scope = ? and key = ? and probability = ? "
+                            "and events = 0 and non_events = 0", [(s, k, p) for s, k, p, _, _ in auc])
     for scope, deltas in changed.items():
         keys = sorted(deltas)
         stored = {} if full else _load(db, scope, keys)
@@ -370,12 +367,14 @@ EMPTY_SUMMARY = {"n": 0, "log_clipped_n": 0}
 
 
 def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
-    table, key_col = GROUPS[scope]
-    row = {key_col: key, **(scoring.summary_from_sums(sums) if sums.get("bn") else EMPTY_SUMMARY)}
+    _, key_col = GROUPS[scope]
+    binary = sums.get("bn")
+    # a group needs scored yes/no forecasts; an author's multiple-choice ones also earn a row
+    if not binary and (scope != "author" or not sums.get("mcn")):
+        return None
+    row = {key_col: key, **(scoring.summary_from_sums(sums) if binary else EMPTY_SUMMARY)}
     if scope != "author":
-        return row if sums.get("bn") else None
-    if not sums.get("bn") and not sums.get("mcn"):
-        return None  # only a time-weighted or peer leftover cannot exist without binary forecasts
+        return row
     mm, mlo, mhi = sufficient.mean_interval(sums, "mc")
     m, lo, hi = sufficient.mean_interval(sums, "tw")
     pm, plo, phi = sufficient.mean_interval(sums, "pe")
@@ -387,9 +386,12 @@ def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
     return row
 
 
-def _calibration(sums: dict[str, int], counts: dict[float, list[int]]) -> tuple[list[dict], dict]:
-    table = scoring.table_from_sums(sums, CALIBRATION_BINS)
-    murphy = scoring.murphy_from_sums(sums, CALIBRATION_BINS)
+def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int = CALIBRATION_BINS
+                 ) -> tuple[list[dict], dict]:
+    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set,
+    from its sums and its events per forecast value."""
+    table = scoring.table_from_sums(sums, bins)
+    murphy = scoring.murphy_from_sums(sums, bins)
     yates = scoring.yates_from_sums(sums)
     summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
                                       "within_bin_variance", "within_bin_covariance")}
@@ -400,16 +402,8 @@ def _calibration(sums: dict[str, int], counts: dict[float, list[int]]) -> tuple[
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
-    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set."""
-    table = scoring.calibration_table(ps, ys, bins)
-    murphy = scoring.murphy_decomposition(ps, ys, bins)
-    yates = scoring.yates_decomposition(ps, ys)
-    summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
-                                      "within_bin_variance", "within_bin_covariance")}
-    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
-                                                     "covariance")})
-    summary["auc"] = scoring.roc_auc(ps, ys)
-    return table, summary
+    """The same as the tables hold, for a set no table keeps (another bin count, two filters)."""
+    return _calibration(scoring.sums_of(ps, ys, bins), scoring.value_counts(ps, ys), bins)
 
 
 def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
@@ -433,11 +427,7 @@ def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
 
 
 def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None:
-    if qids is None:
-        db.execute("delete from question_scores")
-    else:
-        db.execute("delete from question_scores where question_id in (select value from json_each(:keys))",
-                   {"keys": _json(qids)})
+    _clear(db, "question_scores", qids)
     _insert(db, "question_scores", delta.questions)
 
 
@@ -500,8 +490,8 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
         return
     delta = Delta()
     if full:
-        for table in ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores",
-                      "score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
+        # (the per-question tables are cleared by their own functions, and question_scores too)
+        for table in ("score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
                       *(t for t, _ in GROUPS.values())):
             db.execute(f"delete from {table}")
     if not full:

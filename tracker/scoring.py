@@ -13,43 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
-
-import importlib
 import numbers
+from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 from . import sufficient
 from .sufficient import SHIFT, exact
-
-
-class _Lazy:
-    """A SciPy module imported on first use: importing scipy.stats costs ~0.45 s, which every
-    command paid at start-up, including the ones that only read stored scores."""
-
-    def __init__(self, name: str):
-        self._name, self._module = name, None
-
-    def __getattr__(self, attr: str):
-        if self._module is None:
-            self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
-
-
-sparse, stats = _Lazy("scipy.sparse"), _Lazy("scipy.stats")
-
-
-def connected_components(*args, **kwargs):
-    from scipy.sparse.csgraph import connected_components as found
-
-    return found(*args, **kwargs)
-
-
-def lsqr(*args, **kwargs):
-    from scipy.sparse.linalg import lsqr as found
-
-    return found(*args, **kwargs)
 
 #: Log scores clip p into [LOG_CLIP, 1 - LOG_CLIP] so that a confident miss costs a finite
 #: -ln(0.001) = 6.91 nats instead of infinity (the bound Metaculus uses). Every clipped forecast is
@@ -250,7 +220,7 @@ def calibration_table(ps: Sequence[float], ys: Sequence[int], bins: int = 10) ->
     ci_low, ci_high: a 95 % Wilson score interval for the observed frequency, chosen because
     bins are often small and the Wilson interval behaves at 0 or n events where Wald collapses.
     """
-    return table_from_sums(_sums_of(ps, ys, bins), bins)
+    return table_from_sums(sums_of(ps, ys, bins), bins)
 
 
 def murphy_decomposition(ps: Sequence[float], ys: Sequence[int], bins: int = 10) -> dict[str, float | int]:
@@ -264,7 +234,7 @@ def murphy_decomposition(ps: Sequence[float], ys: Sequence[int], bins: int = 10)
     Every term is computed exactly from the forecasts' sums and rounded once, so the identity
     holds to the last bit or two of each float.
     """
-    return murphy_from_sums(_sums_of(ps, ys, bins), bins)
+    return murphy_from_sums(sums_of(ps, ys, bins), bins)
 
 
 def yates_decomposition(ps: Sequence[float], ys: Sequence[int]) -> dict[str, float | int]:
@@ -279,7 +249,7 @@ def yates_decomposition(ps: Sequence[float], ys: Sequence[int]) -> dict[str, flo
     would use it carries the weight ȳ(1 - ȳ) = 0, so var_y = min_var_f = covariance = 0 and
     scatter is the plain variance of the forecasts; the identity still holds.
     """
-    return yates_from_sums(_sums_of(ps, ys, 1))
+    return yates_from_sums(sums_of(ps, ys, 1))
 
 
 def roc_auc(ps: Sequence[float], ys: Sequence[int]) -> float | None:
@@ -289,11 +259,16 @@ def roc_auc(ps: Sequence[float], ys: Sequence[int]) -> float | None:
     is no pair to compare. Computed from how many events and non-events share each forecast
     value, the counts the score tables keep per group.
     """
+    return auc_from_counts(value_counts(ps, ys))
+
+
+def value_counts(ps: Sequence[float], ys: Sequence[int]) -> dict[float, list[int]]:
+    """{forecast value: [events, non-events]}, what the AUC is computed from."""
     f, o = _validated_arrays(ps, ys)
     counts: dict[float, list[int]] = {}
     for fi, oi in zip(f, o):
         counts.setdefault(fi, [0, 0])[1 - oi] += 1
-    return auc_from_counts(counts)
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,16 +303,13 @@ def score_terms(brier_: float, log: float, clipped: bool, sph: float) -> dict[st
     return terms
 
 
-def _sums_of(ps: Sequence[float], ys: Sequence[int], bins: int) -> dict[str, int]:
+def sums_of(ps: Sequence[float], ys: Sequence[int], bins: int) -> dict[str, int]:
+    """The calibration sums of a set of forecasts (see forecast_terms)."""
     f, o = _validated_arrays(ps, ys)
     sums: dict[str, int] = {}
     for fi, oi in zip(f, o):
         sufficient.add(sums, forecast_terms(fi, oi, bins))
     return sums
-
-
-def _f(x: Fraction | int) -> float:
-    return x.numerator / x.denominator if isinstance(x, Fraction) else float(x)
 
 
 def table_from_sums(sums: dict[str, int], bins: int) -> list[dict[str, float | int]]:
@@ -374,9 +346,9 @@ def murphy_from_sums(sums: dict[str, int], bins: int) -> dict[str, float | int]:
         res += Fraction((ek * n - nk * e) ** 2, nk * n * n)
         wbv += Fraction(nk * p2 - p1 * p1, nk * _U * _U)
         wbc += Fraction(nk * p1y - p1 * ek, nk * _U)
-    return {"n": n, "brier": _f(exact_brier(sums)), "reliability": _f(rel / n), "resolution": _f(res / n),
-            "uncertainty": _f(Fraction(e * (n - e), n * n)), "within_bin_variance": _f(wbv / n),
-            "within_bin_covariance": _f(2 * wbc / n)}
+    return {"n": n, "brier": float(exact_brier(sums)), "reliability": float(rel / n),
+            "resolution": float(res / n), "uncertainty": float(Fraction(e * (n - e), n * n)),
+            "within_bin_variance": float(wbv / n), "within_bin_covariance": float(2 * wbc / n)}
 
 
 def yates_from_sums(sums: dict[str, int]) -> dict[str, float | int]:
@@ -398,9 +370,9 @@ def yates_from_sums(sums: dict[str, int]) -> dict[str, float | int]:
         min_var_f = Fraction(0)
     scatter = ybar * pop_var(e, p1y, p2y) + (1 - ybar) * pop_var(n - e, p1 - p1y, p2 - p2y)
     bias = fbar - ybar
-    return {"n": n, "brier": _f(exact_brier(sums)), "var_y": _f(var_y), "min_var_f": _f(min_var_f),
-            "scatter": _f(scatter), "bias": _f(bias), "bias_squared": _f(bias * bias),
-            "covariance": _f(Fraction(n * p1y - p1 * e, n * n * _U))}
+    return {"n": n, "brier": float(exact_brier(sums)), "var_y": float(var_y), "min_var_f": float(min_var_f),
+            "scatter": float(scatter), "bias": float(bias), "bias_squared": float(bias * bias),
+            "covariance": float(Fraction(n * p1y - p1 * e, n * n * _U))}
 
 
 def auc_from_counts(counts: Mapping[float, Sequence[int]]) -> float | None:
@@ -544,6 +516,7 @@ def paired_comparison(
     (d̄, d̄).
     """
     import numpy as np
+    from scipy import stats  # SciPy only when a comparison runs: its import costs 0.5 s
 
     if len(a_scores) != len(b_scores):
         raise ValueError(f"need paired scores, got {len(a_scores)} and {len(b_scores)}")
@@ -607,6 +580,9 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]) -> dic
     questions. Repeated (author, question) rows are kept as separate observations.
     """
     import numpy as np
+    from scipy import sparse, stats  # SciPy only when a fit runs: its import costs 0.5 s
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import lsqr
 
     if not rows:
         return {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 #: 2**-1100 is finer than the smallest double (2**-1074), so every double is an integer multiple.
 SHIFT = 1100
@@ -161,9 +162,7 @@ def _t_upper_tail(t: float, df: float) -> float:
     return ix / 2.0
 
 
-_T_CACHE: dict[tuple[float, int], float] = {}
-
-
+@lru_cache(maxsize=None)
 def t_quantile(q: float, df: int) -> float:
     """The q-quantile (q > 1/2) of Student's t with df degrees of freedom.
 
@@ -172,9 +171,6 @@ def t_quantile(q: float, df: int) -> float:
     Exact for df = 1 and 2; otherwise Newton's method on the t distribution's upper tail, computed
     from the incomplete beta function, from the normal quantile as a start.
     """
-    key = (q, df)
-    if key in _T_CACHE:
-        return _T_CACHE[key]
     if not 0.5 < q < 1.0 or df < 1:
         raise ValueError(f"need 1/2 < q < 1 and df >= 1, got q={q}, df={df}")
     if df == 1:
@@ -204,7 +200,6 @@ def t_quantile(q: float, df: int) -> float:
             # below the float noise of the tail itself, and smaller steps only chase that noise.
             if abs(step) <= 1e-10 * abs(t):
                 break
-    _T_CACHE[key] = t
     return t
 
 
