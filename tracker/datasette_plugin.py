@@ -149,41 +149,40 @@ def render_cell(value, column, table, database, datasette, row):
 async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dict:
     """What a forecast's page shows beside the row: its question, authors, the outcome in force
     with its evidence, every earlier outcome record, and the forecast's scores. Reads only."""
-    db = datasette.get_database(database)
+    from .outcomes import outcome_log
 
-    async def rows(sql: str, params: list) -> list[dict]:
-        return [dict(r) for r in (await db.execute(sql, params)).rows]
-
-    forecast = await rows("select question_id, document_id from forecasts where id = ?", [forecast_id])
-    if not forecast:
+    forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
+                          [forecast_id])
+    if forecast is None:
         return {}
-    qid = forecast[0]["question_id"]
-    history = await rows("select * from outcomes where question_id = ? order by id", [qid])
-    for o in history:
-        o["evidence"] = await rows("select url, summary from outcome_evidence where outcome_id = ? order by position",
-                                   [o["id"]])
-    current = await rows("select outcome_id from current_outcomes where question_id = ?", [qid])
-    in_force = current[0]["outcome_id"] if current else None
-    for o in history:
-        o["in_force"] = o["id"] == in_force
+    qid = forecast["question_id"]
+    history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(conn, qid))
+    scores = await _one(datasette, database, "select * from forecast_scores where forecast_id = ?", [forecast_id])
     return {
-        "tracker_document": (await rows("select id, title, language from documents where id = ?",
-                                        [forecast[0]["document_id"]]) or [None])[0],
-        "tracker_question": (await rows("select * from questions where id = ?", [qid]))[0],
-        "tracker_authors": await rows("""select a.id, a.name, a.affiliation from forecast_authors fa
-                                         join authors a on a.id = fa.author_id where fa.forecast_id = ?
-                                         order by fa.position""", [forecast_id]),
+        "tracker_document": await _one(datasette, database, "select id, title, language from documents where id = ?",
+                                       [forecast["document_id"]]),
+        "tracker_question": await _one(datasette, database, "select * from questions where id = ?", [qid]),
+        "tracker_authors": await _rows(datasette, database, """
+            select a.id, a.name, a.affiliation from forecast_authors fa join authors a on a.id = fa.author_id
+            where fa.forecast_id = ? order by fa.position""", [forecast_id]),
         "tracker_outcome": next((o for o in history if o["in_force"]), None),
         "tracker_history": history,
-        "tracker_scores": (await rows("select * from forecast_scores where forecast_id = ?", [forecast_id]) or [None])[0],
-        "tracker_mc_scores": (await rows("select * from multiple_choice_scores where forecast_id = ?",
-                                         [forecast_id]) or [None])[0],
+        "tracker_scores": scores,
+        # the page shows these only for a forecast with no yes/no score
+        "tracker_mc_scores": None if scores else await _one(
+            datasette, database, "select * from multiple_choice_scores where forecast_id = ?", [forecast_id]),
     }
 
 
 async def _rows(datasette, database: str, sql: str, params: list) -> list[dict]:
     db = datasette.get_database(database)
     return [dict(r) for r in (await db.execute(sql, params)).rows]
+
+
+async def _one(datasette, database: str, sql: str, params: list) -> dict | None:
+    """The first row, or None."""
+    found = await _rows(datasette, database, sql, params)
+    return found[0] if found else None
 
 
 #: A forecast as a document's or an author's page lists it: the ledger's row plus the document title.
@@ -197,29 +196,25 @@ _LISTED_FORECASTS = """
 
 async def _document_page_vars(datasette, database: str, document_id: str) -> dict:
     """A document's page: its authors, its forecasts with their outcomes and Brier scores, and the
-    document's mean scores with n and interval. Reads only."""
-    if not await _rows(datasette, database, "select 1 from documents where id = ?", [document_id]):
-        return {}
+    document's mean scores with n and interval. Reads only. (Datasette answers 404 for a missing
+    row before any template variables are asked for.)"""
     return {
         "tracker_authors": await _rows(datasette, database, """
             select a.id, a.name, a.affiliation from document_authors da join authors a on a.id = da.author_id
             where da.document_id = ? order by da.position""", [document_id]),
         "tracker_forecasts": await _rows(datasette, database, _LISTED_FORECASTS + """
             where l.document_id = ? order by l.made_on, l.id""", [document_id]),
-        "tracker_scores": (await _rows(datasette, database, "select * from document_scores where document_id = ?",
-                                       [document_id]) or [None])[0],
+        "tracker_scores": await _one(datasette, database, "select * from document_scores where document_id = ?",
+                                     [document_id]),
     }
 
 
 async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
     """An author's page: their documents, their record (every forecast with its outcome and score),
     their scores with intervals, and their calibration table with a reliability diagram. Reads only."""
-    if not await _rows(datasette, database, "select 1 from authors where id = ?", [author_id]):
-        return {}
     bins = await _rows(datasette, database, """
         select bin, lower, upper, n, mean_forecast, observed, ci_low, ci_high from calibration_bins
         where scope = 'author' and key = ? and bins = 10 order by bin""", [author_id])
-    one = lambda rows: rows[0] if rows else None  # noqa: E731
     return {
         "tracker_documents": await _rows(datasette, database, """
             select d.id, d.title, d.publisher, d.published_on from document_authors da
@@ -228,16 +223,16 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
         "tracker_forecasts": await _rows(datasette, database, _LISTED_FORECASTS + """
             where l.id in (select forecast_id from forecast_authors where author_id = ?)
             order by l.made_on, l.id""", [author_id]),
-        "tracker_scores": one(await _rows(datasette, database, "select * from author_scores where author_id = ?",
-                                          [author_id])),
-        "tracker_adjusted": one(await _rows(datasette, database, """
+        "tracker_scores": await _one(datasette, database, "select * from author_scores where author_id = ?",
+                                     [author_id]),
+        "tracker_adjusted": await _one(datasette, database, """
             select s.*, f.fitted_at, f.stale_writes from adjusted_scores s
-            left join board_fits f on f.board = 'adjusted' where s.author_id = ?""", [author_id])),
-        "tracker_sensitivity": one(await _rows(datasette, database,
-                                               "select * from sensitivity_scores where author_id = ?", [author_id])),
+            left join board_fits f on f.board = 'adjusted' where s.author_id = ?""", [author_id]),
+        "tracker_sensitivity": await _one(datasette, database, "select * from sensitivity_scores where author_id = ?",
+                                          [author_id]),
         "tracker_calibration": bins,
-        "tracker_calibration_summary": one(await _rows(datasette, database, """
-            select * from calibration_summary where scope = 'author' and key = ? and bins = 10""", [author_id])),
+        "tracker_calibration_summary": await _one(datasette, database, """
+            select * from calibration_summary where scope = 'author' and key = ? and bins = 10""", [author_id]),
         "tracker_reliability_svg": reliability_svg(bins) if bins else None,
     }
 

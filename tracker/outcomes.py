@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections import Counter
 
 from .sqlite_utils_lean import Database
@@ -29,12 +30,25 @@ def outcome_key(o: dict, evidence: list[dict]) -> str:
 
 
 def existing_outcome_keys(db: Database, question_id: str) -> Counter:
-    keys: Counter = Counter()
-    for o in db.query("select * from outcomes where question_id = ? order by id", [question_id]):
-        ev = list(db.query("select url, summary from outcome_evidence where outcome_id = ? order by position",
-                           [o["id"]]))
-        keys[outcome_key(o, ev)] += 1
-    return keys
+    return Counter(outcome_key(o, o["evidence"]) for o in outcome_log(db.conn, question_id))
+
+
+def outcome_log(conn: sqlite3.Connection, question_id: str) -> list[dict]:
+    """Every outcome record of a question, oldest first, each with its `evidence` (url, summary, in
+    order) and whether it is `in_force`: three queries however long the log. Takes a plain
+    connection, so Datasette's pages can read it too."""
+    cursor = conn.execute("select * from outcomes where question_id = ? order by id", [question_id])
+    columns = [d[0] for d in cursor.description]
+    log = [{**dict(zip(columns, row)), "evidence": []} for row in cursor]
+    by_id = {o["id"]: o for o in log}
+    for outcome_id, url, summary in conn.execute("""
+            select e.outcome_id, e.url, e.summary from outcome_evidence e join outcomes o on o.id = e.outcome_id
+            where o.question_id = ? order by e.outcome_id, e.position""", [question_id]):
+        by_id[outcome_id]["evidence"].append({"url": url, "summary": summary})
+    current = conn.execute("select outcome_id from current_outcomes where question_id = ?", [question_id]).fetchone()
+    for o in log:
+        o["in_force"] = current is not None and current[0] == o["id"]
+    return log
 
 
 def append_outcome(db: Database, row: dict, evidence: list[dict], source: str) -> int:
@@ -131,11 +145,4 @@ def unresolve(db: Database, question_id: str, *, note: str | None = None,
 def history(db: Database, question_id: str) -> list[dict]:
     """Every outcome record of a question, oldest first, each with its evidence and whether it is in force."""
     _require_question(db, question_id)
-    current = current_outcome(db, question_id)
-    rows = []
-    for o in db.query("select * from outcomes where question_id = ? order by id", [question_id]):
-        o["evidence"] = list(db.query(
-            "select url, summary from outcome_evidence where outcome_id = ? order by position", [o["id"]]))
-        o["in_force"] = bool(current and current["outcome_id"] == o["id"])
-        rows.append(o)
-    return rows
+    return outcome_log(db.conn, question_id)

@@ -22,7 +22,7 @@ from .documents import read_text_file, sha256_bytes
 from .db import writing
 from .errors import TrackerError
 from .import_log import log_import
-from .outcomes import OUTCOME_FIELDS, append_outcome, existing_outcome_keys, outcome_key
+from .outcomes import append_outcome, existing_outcome_keys, outcome_key, outcome_log
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
@@ -644,9 +644,8 @@ def _dump(data: dict) -> str:
 def _export_outcomes(db: Database, question_ids: list[str]) -> list[dict]:
     out = []
     for qid in question_ids:
-        for o in db.query("select * from outcomes where question_id = ? order by id", [qid]):
-            ev = [_clean({"url": e["url"], "summary": e["summary"]}) for e in db.query(
-                "select url, summary from outcome_evidence where outcome_id = ? order by position", [o["id"]])]
+        for o in outcome_log(db.conn, qid):
+            ev = [_clean(e) for e in o["evidence"]]
             out.append(_clean({
                 "question": qid,
                 "action": None if o["action"] == "resolve" else o["action"],
