@@ -161,7 +161,7 @@ def import_(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
                 progress_bar=on_terminal)
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else tables.summary_text(result))
+        _show(as_json, result, lambda: tables.summary_text(result))
         return
     else:
         raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(tables.KINDS)}")
@@ -200,11 +200,8 @@ def resolve(
     conn = _open(db, create=False)
     row = outcomes.resolve(conn, question_id, outcome, resolved_on=day, evidence=ev, note=note,
                            recorded_by=by, correct=correct)
-    if as_json:
-        _print_json(row)
-    else:
-        verb = "Corrected" if correct else "Resolved"
-        typer.echo(f"{verb} {question_id}: {row['outcome']} (known {row['resolved_on']})")
+    verb = "Corrected" if correct else "Resolved"
+    _show(as_json, row, lambda: f"{verb} {question_id}: {row['outcome']} (known {row['resolved_on']})")
 
 
 @app.command()
@@ -426,13 +423,10 @@ def document_add(
     day = dates.parse_date(published_on, "--published-on") if published_on else None
     result = documents.add_document(_open(db), file, id=id, title=title, publisher=publisher, published_on=day,
                                     language=lang, url=url, authors=author or None)
-    if as_json:
-        _print_json(result)
-    else:
-        note = {"created": "added", "unchanged": "unchanged (same SHA-256)", "updated": "metadata or text filled in",
-                "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
-        typer.echo(f"{result['id']}: {note[result['status']]} — {result['title']} "
-                   f"({result['characters']} characters, sha256 {result['sha256'][:12]}…)")
+    note = {"created": "added", "unchanged": "unchanged (same SHA-256)", "updated": "metadata or text filled in",
+            "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
+    _show(as_json, result, lambda: f"{result['id']}: {note[result['status']]} — {result['title']} "
+                                   f"({result['characters']} characters, sha256 {result['sha256'][:12]}…)")
 
 
 @app.command()
@@ -554,11 +548,8 @@ def backup(
     from . import backup as backups
 
     result = backups.backup(db, dest, overwrite=overwrite)
-    if as_json:
-        _print_json(result)
-    else:
-        typer.echo(f"Backed up {result['source']} to {result['dest']}: {result['forecasts']} forecasts, "
-                   f"{result['bytes']} bytes, integrity {result['integrity_check']}.")
+    _show(as_json, result, lambda: f"Backed up {result['source']} to {result['dest']}: {result['forecasts']} "
+                                   f"forecasts, {result['bytes']} bytes, integrity {result['integrity_check']}.")
 
 
 @app.command()

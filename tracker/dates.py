@@ -50,14 +50,19 @@ from . import values
 _NUMERIC = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})\s*$")
 
 
+def _ambiguous(s: str) -> bool:
+    """A numeric date such as 03/04/2019 that could be read day/month or month/day."""
+    m = _NUMERIC.match(s)
+    return bool(m) and m.group(1) != m.group(2) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12
+
+
 def parse_date(text: str, where: str, *, today: dt.date | None = None) -> str:
     """An ISO date string for `text`: YYYY-MM-DD, or words such as "today", "28 February 2019",
     "28. Februar 2019" (English or German)."""
     s = text.strip()
     if re.match(r"^\d{4}-\d{2}-\d{2}$", s):
         return values.iso_date(s, where)
-    m = _NUMERIC.match(s)
-    if m and m.group(1) != m.group(2) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12:
+    if _ambiguous(s):
         raise TrackerError(f"{where}: {text!r} could be day/month or month/day; write YYYY-MM-DD")
     import dateparser
 
@@ -142,7 +147,7 @@ def _number(word: str) -> int | None:
     return _NUMBERS.get(word)
 
 
-def _year(s: str | None, published: dt.date) -> int | None:
+def _year(s: str | None) -> int | None:
     if s is None:
         return None
     return int(s) if len(s) == 4 else 2000 + int(s)
@@ -177,7 +182,7 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
     m = re.fullmatch(_LEAD + r"(?:(?:ende|end of|end-|end|im|in)\s*)?(\w+)(?: (\d{4}))?", s)
     if m and m.group(1) in _MONTHS:
         month = _MONTHS[m.group(1)]
-        y = _year(m.group(2), published)
+        y = _year(m.group(2))
         if y is None:
             end = _month_end(year, month)
             if end < published:
@@ -188,13 +193,13 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
     if m:
         q = int(m.group(1) or m.group(2) or 0) or _ORDINALS.get(m.group(3) or "")
         if q:
-            y = _year(m.group(4), published) or year
+            y = _year(m.group(4)) or year
             return _month_end(y, 3 * q), "a quarter = its last day"
     m = re.fullmatch(_LEAD + r"(?:h([12])|(\S+) (?:jahreshaelfte|half|half of)(?: of)?) ?(\d{4})?", s)
     if m:
         h = int(m.group(1) or 0) or _ORDINALS.get(m.group(2) or "")
         if h in (1, 2):
-            y = _year(m.group(3), published) or year
+            y = _year(m.group(3)) or year
             return _month_end(y, 6 * h), "a half-year = its last day"
     m = re.fullmatch(_LEAD + r"(?:anfang|early|beginning of|fruehjahr des jahres)[ -](\d{4})", s)
     if m:
@@ -205,7 +210,7 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
     m = re.fullmatch(_LEAD + r"(?:ende |end of )?(\w+)(?: (?:of )?(\d{4}))?", s)
     if m and m.group(1) in _SEASONS:
         month = _SEASONS[m.group(1)]
-        y = _year(m.group(2), published) or year
+        y = _year(m.group(2)) or year
         if month == 2:  # winter YEAR runs December YEAR to February YEAR+1
             y += 1
         end = _month_end(y, month)
@@ -219,7 +224,7 @@ _EVENT = re.compile(r"^(?P<prep>nach|vor|auf|bei|beim|am|im|waehrend|bis zum|bis
                     r"until|following)(?: (?:dem|der|den|des|the))? (?P<name>.+)$")
 
 
-def _event(s: str, expression: str, published: dt.date, events: dict[str, object] | None,
+def _event(s: str, expression: str, events: dict[str, object] | None,
            where: str) -> tuple[dt.date, str | None] | None:
     m = _EVENT.match(s)
     if not m:
@@ -257,7 +262,7 @@ def parse_deadline(expression: str, published_on: str | dt.date, lang: str | Non
     s = _fold(words).rstrip(".,;")
     found = _rules(s, published)
     if found is None:
-        found = _event(s, words, published, events, where)
+        found = _event(s, words, events, where)
     if found is None:
         found = _dateparser(words, s, published, lang, where)
     day, convention = found
@@ -271,8 +276,7 @@ def _dateparser(words: str, folded: str, published: dt.date, lang: str | None,
                 where: str) -> tuple[dt.date, str | None]:
     ask = "give an explicit date (YYYY-MM-DD)"
     stripped = re.sub(r"^(?:(?:bis|spaetestens|by|until|before|on|am|zum|den|the)\s+)+", "", folded)
-    m = _NUMERIC.match(stripped)
-    if m and m.group(1) != m.group(2) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12:
+    if _ambiguous(stripped):
         raise TrackerError(f"{where}: {words!r} could be day/month or month/day; {ask}")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
         return dt.date.fromisoformat(values.iso_date(stripped, where)), None

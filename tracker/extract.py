@@ -35,7 +35,7 @@ _ABBREVIATIONS = {
     "bspw", "evtl", "ggf", "inkl", "max", "min", "sog", "dt", "engl", "hrsg", "jh", "jhd", "s", "u", "z",
     "o.ä", "u.ä", "m.e", "z.t", "i.d.r", "a.d", "jan", "feb", "mär", "apr", "jun", "jul", "aug", "sep",
     "sept", "okt", "oct", "nov", "dez", "dec", "bd", "gen", "gov", "corp", "co", "fig", "abb", "tab",
-    "kap", "ff", "f", "al", "pp", "p", "ebd", "ibid", "rev", "col", "gen", "lt", "sgt", "capt", "adm",
+    "kap", "ff", "f", "al", "pp", "p", "ebd", "ibid", "rev", "col", "lt", "sgt", "capt", "adm",
 }
 _MONTHS = ("januar|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember|"
            "january|february|march|may|june|july|october|december")
@@ -180,10 +180,6 @@ def _words(sentence: str) -> list[str]:
     return [wording.fold(w) for w in re.findall(r"[\w']+", sentence)]
 
 
-def _clauses(sentence: str) -> list[list[str]]:
-    return [_words(c) for c in re.split(r"[,;:–—()]", sentence)]
-
-
 def _infinitive(word: str) -> bool:
     if not re.fullmatch(r"[a-z]+(?:en|ern|eln|n)", word) or word in {"den", "denen", "einen", "keinen", "wenn", "dann"}:
         return False
@@ -284,7 +280,7 @@ def candidates(text: str, lang: str, *, scales: dict | None = None, prefer: tupl
             reasons.append(f"present-tense claim in the section {s.section!r}")
         if not reasons:
             continue
-        out.append(_reading(s, reasons, matches, specific, hedges, future, modal, lang, prefer))
+        out.append(_reading(s, reasons, matches, specific, hedges, future, modal, prefer))
         if published_on:
             out[-1].deadline = find_deadline(s.text, published_on, lang, events)
     return out
@@ -296,7 +292,7 @@ def _is_marker(phrase: str, lang: str) -> bool:
 
 
 def _reading(s: Sentence, reasons: list[str], matches: list[wording.Match], specific, hedges, future,
-             modal, lang: str, prefer: tuple[str, ...]) -> Candidate:
+             modal, prefer: tuple[str, ...]) -> Candidate:
     location = f"{s.section}, paragraph {s.paragraph}" if s.section else f"paragraph {s.paragraph}"
     chosen = wording.best(specific, prefer)
     if chosen is None:

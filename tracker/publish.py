@@ -161,7 +161,8 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
             "".join(f"{n}=={v}\n" for n, v in versions.items() if n != "tracker") + f"./wheels/{wheel}\n",
             encoding="utf-8")
         cmds = commands(target, name, versions, wheel)
-        digest = hashlib.sha256((partial / DATABASE).read_bytes()).hexdigest()
+        with (partial / DATABASE).open("rb") as f:  # in pieces: a published ledger can be large
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
         manifest = {
             "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "database": {"file": DATABASE, "sha256": digest, "bytes": copy["bytes"],

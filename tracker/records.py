@@ -21,17 +21,13 @@ from . import scoreboard, scoring, values
 from .documents import read_text_file, sha256_bytes
 from .db import writing
 from .errors import TrackerError
-from .import_log import log_import
+from .import_log import last_sha256, log_import
 from .outcomes import append_outcome, existing_outcome_keys, outcome_key, outcome_log
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
 AUTHOR_FIELDS = ["id", "name", "affiliation"]
 QUESTION_FIELDS = ["id", "title", "kind", "options", "criteria", "resolve_by", "topics", "note"]
-FORECAST_FIELDS = ["id", "question_id", "document_id", "made_on", "probability", "probabilities",
-                   "probabilities_given", "interval_low",
-                   "interval_high", "method", "scale", "scale_version", "phrase", "quote",
-                   "quote_offset", "location", "reasoning", "coded_by", "conditional_on", "note"]
 METHODS = ("stated", "scale", "analyst")
 QUESTION_KINDS = ("binary", "multiple_choice")
 ACTIONS = ("resolve", "correct", "unresolve")
@@ -510,7 +506,7 @@ def _dependency_order(forecasts: list[dict]) -> list[dict]:
 
 
 def import_records(db: Database, records: list[Record], texts: list[str | Path] = (),
-                   progress=None, note: str | None = None) -> dict:
+                   note: str | None = None) -> dict:
     """Write records (and any document texts, matched by SHA-256) in one transaction.
 
     Returns counts per kind of row. Nothing is written if anything is wrong.
@@ -570,8 +566,6 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                     touched_questions.add(qid)
             per_file = {k: v - before_totals[k] for k, v in _totals(counts).items()}
             log_import(db, rec.path, rec.sha256, "record", per_file)
-            if progress:
-                progress(rec)
         scoreboard.refresh(db, touched_questions, refit=True)
     return {k: c.as_dict() for k, c in counts.items()}
 
@@ -600,9 +594,7 @@ def stale_paths(db: Database, paths: list[Path]) -> list[Path]:
     """Record files whose content differs from what was last imported from that path."""
     stale = []
     for p in paths:
-        digest = sha256_bytes(p.read_bytes())
-        last = list(db.query("select sha256 from imports where path = ? order by id desc limit 1", [str(p)]))
-        if not last or last[0]["sha256"] != digest:
+        if last_sha256(db, str(p)) != sha256_bytes(p.read_bytes()):
             stale.append(p)
     return stale
 

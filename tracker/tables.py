@@ -130,14 +130,6 @@ class TableFile:
             raise TrackerError(f"{self.path}: file is empty")
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, row) for each data row of a .csv or .jsonl file; the first bad row raises."""
-    for n, row in TableFile(path).rows():
-        if isinstance(row, TrackerError):
-            raise row
-        yield n, row
-
-
 class _Columns:
     """The column check, done once per distinct set of keys (a CSV has one)."""
 
@@ -636,7 +628,7 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
         where = f"{path}:{label}"
         try:
             columns.check(where, row)
-            return label, (values.slug(str(row["question_id"]).strip(), f"{where}: question_id"), row), None
+            return label, (_slug(str(row["question_id"]).strip(), f"{where}: question_id"), row), None
         except TrackerError as e:
             return label, None, e
 
@@ -657,15 +649,15 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
 
 def _outcome_chunk(run: _Run, batch: list) -> None:
     conn, path = run.conn, run.path
-    qids = [item[1][0] for item in batch if item[1] is not None]
+    qids = _keys(item[1][0] for item in batch if item[1] is not None)
     seen = {r[0]: r[1] for r in conn.execute(
         "select question_id, line from temp._import_seen_questions where question_id in "
-        "(select value from json_each(?))", [_keys(qids)])}
+        "(select value from json_each(?))", [qids])}
     questions = {r["id"]: r for r in run.db.query(
-        "select * from questions where id in (select value from json_each(?))", [_keys(qids)])}
+        "select * from questions where id in (select value from json_each(?))", [qids])}
     current = {r["question_id"]: r for r in run.db.query(
         "select question_id, outcome, resolved_on from current_outcomes where question_id in "
-        "(select value from json_each(?))", [_keys(qids)])}
+        "(select value from json_each(?))", [qids])}
     # the ids SQLite would give, one after another (the write lock is held)
     next_id = conn.execute("select coalesce(max(id), 0) + 1 from main.outcomes").fetchone()[0]
     staged, evidence, staged_seen = [], [], []
@@ -682,7 +674,7 @@ def _outcome_chunk(run: _Run, batch: list) -> None:
             if question is None:
                 raise TrackerError(f"{where}: unknown question {qid!r}")
             out = fit_outcome(question, row["outcome"], f"{where}: outcome")
-            on = values.iso_date(row["resolved_on"], f"{where}: resolved_on")
+            on = _iso_date(row["resolved_on"], f"{where}: resolved_on")
             links = [values.url(u, f"{where}: evidence") for u in _split(str(row.get("evidence") or "").replace(" ", ";"))]
             now = current.get(qid)
             if now and not (now["outcome"] == out and now["resolved_on"] == on):

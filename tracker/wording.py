@@ -332,7 +332,8 @@ def get_scale(name: str, directory: str | Path | None = None) -> Scale:
 
 # ------------------------------------------------------------------------------ matching
 
-@lru_cache(maxsize=64)
+# every phrase of every scale, read again on each match: keep them all
+@lru_cache(maxsize=None)
 def _phrase_words(phrase: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(fold(phrase)))
 
@@ -364,7 +365,7 @@ def _phrase_start(toks: list[_Tok], idx: list[int], negator: int | None) -> int:
     return first
 
 
-def _raw_matches(text: str, toks: list[_Tok], scales: list[Scale]) -> list[tuple[Scale, Term, list[int]]]:
+def _raw_matches(toks: list[_Tok], scales: list[Scale]) -> list[tuple[Scale, Term, list[int]]]:
     out = []
     for scale in scales:
         for term in scale.terms:
@@ -391,7 +392,7 @@ def match(text: str, lang: str | None = None, *, scales: dict[str, Scale] | None
     """
     toks = _tokens(text)
     chosen = _select_scales(lang, scales)
-    found = _raw_matches(text, toks, chosen)
+    found = _raw_matches(toks, chosen)
     # Keep the longest phrase per scale and place; drop any reading inside another's longer span.
     spans = [(set(idx), s, t, idx) for s, t, idx in found]
     kept = []
