@@ -69,6 +69,7 @@ def test_score_json_contract(small_record, by, key):
     for r in rows:
         assert {key, "n", "brier", "brier_ci_low", "brier_ci_high", "log_score"} <= set(r)
         assert r["brier_scale"] == "0..1"
+        assert "interval" not in r  # the text table's display column stays out of the JSON
     text = run("score", "--by", by).stdout
     assert "Brier (0..1)" in text and "95 % interval" in text
 

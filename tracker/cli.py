@@ -245,11 +245,10 @@ def history(
                                                                         [record_id])))
     if is_question and not changes:
         rows = outcomes.history(conn, record_id)
-        text = output.history(record_id, rows)
+        _show(as_json, rows, lambda: output.history(record_id, rows))
     else:
         rows = audit.record_changes(conn, record_id, kind)
-        text = output.changes(record_id, rows)
-    _show(as_json, rows, lambda: text)
+        _show(as_json, rows, lambda: output.changes(record_id, rows))
 
 
 @app.command()
@@ -287,11 +286,10 @@ def score(
         if by != "author":
             raise TrackerError("--adjusted: goes with --by author")
         rows = reports.adjusted_table(conn, min_n=min_n)
-        text = output.adjusted(rows)
+        _show(as_json, rows, lambda: output.adjusted(rows))
     else:
         rows = reports.score_table(conn, by, min_n=min_n)
-        text = output.scores(by, rows)
-    _show(as_json, rows, lambda: text)
+        _show(as_json, rows, lambda: output.scores(by, rows))
 
 
 @app.command()
