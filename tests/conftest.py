@@ -115,6 +115,25 @@ def small_db(db, small_record):
     return db
 
 
+#: Every table and view derived from the ledger (scores and the sums behind them), not board_fits,
+#: whose fitted_at is a time.
+DERIVED = ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores", "author_scores",
+           "document_scores", "question_scores", "topic_scores", "horizon_scores", "calibration_bins",
+           "calibration_summary", "score_sums", "auc_counts", "sensitivity_scenarios", "sensitivity_scores",
+           "adjusted_scores")
+
+
+def derived(db) -> dict[str, list[dict]]:
+    """Every derived table's rows, ordered by all their columns: two states of the scores compare
+    equal exactly when every score, sum and count is the same (rowids aside, unlike `dump`)."""
+    out = {}
+    for table in DERIVED:
+        columns = [r[1] for r in db.execute(f"pragma table_info([{table}])")]
+        order = ", ".join(f"[{c}]" for c in columns)
+        out[table] = [dict(zip(columns, row)) for row in db.execute(f"select * from [{table}] order by {order}")]
+    return out
+
+
 def dump(db_or_path) -> list[str]:
     """The whole database as SQL, to compare two states exactly."""
     import sqlite3

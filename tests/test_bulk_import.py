@@ -16,7 +16,7 @@ from tracker.errors import TrackerError
 from tracker.outcomes import resolve, unresolve
 from tracker.tables import import_forecasts, import_outcomes
 
-from conftest import dump
+from conftest import DERIVED, derived, dump
 
 runner = CliRunner()
 LEDGER_TABLES = ("authors", "questions", "forecasts", "forecast_authors", "outcomes", "outcome_evidence")
@@ -182,12 +182,11 @@ def test_rescore_gives_identical_score_tables(tmp_path, db_path):
     resolve(db, "q2", "no" if db.execute("select outcome from current_outcomes where question_id = 'q2'").fetchone()[0]
             == "yes" else "yes", correct=True)
     unresolve(db, "q4")
-    tables_ = [r[0] for r in db.execute("select name from sqlite_master where type = 'table' and (name like '%scores' "
-                                        "or name like 'calibration%')")]
+    tables_ = DERIVED
     assert "forecast_scores" in tables_ and "calibration_bins" in tables_
 
     def snapshot():
-        return {t: [tuple(r) for r in db.execute(f"select * from {t} order by 1, 2, 3")] for t in tables_}
+        return derived(db)
 
     before = snapshot()
     assert before["forecast_scores"] and before["author_scores"]

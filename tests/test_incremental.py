@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from conftest import derived
 from scipy import stats
 
 from tracker import reports, scoreboard, scoring, sufficient
@@ -74,16 +75,6 @@ def test_murphy_identity_from_sums_by_hand():
 
 # ------------------------------------------------------------------ every write equals a full rescore
 
-DERIVED = ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores", "author_scores",
-           "document_scores", "question_scores", "topic_scores", "horizon_scores", "calibration_bins",
-           "calibration_summary", "score_sums", "auc_counts", "sensitivity_scenarios", "sensitivity_scores",
-           "adjusted_scores")
-
-
-def snapshot(db):
-    return {t: sorted(tuple(r) for r in db.execute(f"select * from {t}")) for t in DERIVED}
-
-
 def rescored_copy(db):
     """A copy of the database with every score recomputed from the ledger alone."""
     copy = sqlite3.connect(":memory:")
@@ -135,7 +126,7 @@ def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed):
     o.write_text("question_id,outcome,resolved_on\n" + "".join(
         f"q{q},{rng.choice(['yes', 'no', 'annulled'])},2019-08-01\n" for q in range(0, 25, 2)))
     import_outcomes(db, o)
-    assert snapshot(db) == snapshot(rescored_copy(db))
+    assert derived(db) == derived(rescored_copy(db))
     for step in range(12):
         action = rng.choice(["resolve", "correct", "unresolve", "reimport"])
         q = f"q{rng.randrange(25)}"
@@ -158,7 +149,7 @@ def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed):
             g = tmp_path / f"g{step}.csv"
             g.write_text("\n".join(changed) + "\n")
             import_forecasts(db, g)
-        assert snapshot(db) == snapshot(rescored_copy(db)), f"after step {step}: {action} {q}"
+        assert derived(db) == derived(rescored_copy(db)), f"after step {step}: {action} {q}"
 
 
 # ------------------------------------------------------------------ one write costs what it touches
@@ -188,38 +179,42 @@ def _ledger(tmp_path, name, forecasts):
     return db
 
 
-def _steps_of_one_correction(db):
-    """SQLite virtual-machine steps (in thousands) of re-scoring after correcting one question."""
+def _vm_steps(db, action) -> int:
+    """SQLite virtual-machine steps (in thousands) that action() makes on db's connection."""
     steps = [0]
 
     def count():
         steps[0] += 1
         return 0
 
-    current = db.execute("select outcome from current_outcomes where question_id = 'q1'").fetchone()[0]
     db.conn.set_progress_handler(count, 1000)
     try:
-        resolve(db, "q1", "no" if current == "yes" else "yes", correct=True)
+        action()
     finally:
         db.conn.set_progress_handler(None, 0)
     return steps[0]
 
 
+def _steps_of_one_correction(db):
+    """SQLite virtual-machine steps (in thousands) of re-scoring after correcting one question."""
+    current = db.execute("select outcome from current_outcomes where question_id = 'q1'").fetchone()[0]
+    return _vm_steps(db, lambda: resolve(db, "q1", "no" if current == "yes" else "yes", correct=True))
+
+
 def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(tmp_path, monkeypatch):
     """Counted in SQLite's own work, not in seconds (which would flake): correcting one outcome on
     a ledger of 20,000 forecasts does about what it does on 2,000 by the same authors, because it
-    touches only the question's forecasts and its groups' sums, whatever the groups' size. The full rebuild it replaced read every forecast of
-    every group the question is in, and the overall calibration read all of them."""
+    touches only the question's forecasts and its groups' sums, whatever the groups' size. The
+    full rebuild it replaced read every forecast of every group the question is in, and the
+    overall calibration read all of them."""
     monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # the adjusted board's fit is global by nature
     small = _steps_of_one_correction(_ledger(tmp_path, "small", 2_000))
-    large = _steps_of_one_correction(_ledger(tmp_path, "large", 20_000))
+    large_db = _ledger(tmp_path, "large", 20_000)
+    large = _steps_of_one_correction(large_db)
     assert large < 2 * small, (small, large)
-    with writing(db := open_db(tmp_path / "large.db")):
-        start = [0]
-        db.conn.set_progress_handler(lambda: start.__setitem__(0, start[0] + 1) or 0, 1000)
-        scoreboard.refresh(db)
-        db.conn.set_progress_handler(None, 0)
-    assert start[0] > 10 * large, "a full rescore should cost far more than one outcome"
+    with writing(large_db):
+        full = _vm_steps(large_db, lambda: scoreboard.refresh(large_db))
+    assert full > 10 * large, "a full rescore should cost far more than one outcome"
 
 
 # ------------------------------------------------------------------ the adjusted board's fit state
@@ -232,12 +227,12 @@ def test_adjusted_board_is_refitted_or_marked_stale(db, tmp_path, monkeypatch):
     for q in range(3):
         resolve(db, f"q{q}", "yes")
     assert reports.board_fit(db)["stale_writes"] == 0  # a small ledger refits with every write
-    fitted = snapshot(db)["adjusted_scores"]
+    fitted = derived(db)["adjusted_scores"]
     monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)
     resolve(db, "q3", "no")
     fit = reports.board_fit(db)
     assert fit["stale_writes"] == 1 and fit["pairs"] == 6
-    assert snapshot(db)["adjusted_scores"] == fitted  # as fitted, and said to be so
+    assert derived(db)["adjusted_scores"] == fitted  # as fitted, and said to be so
     assert all(r["stale_writes"] == 1 for r in reports.adjusted_table(db))
     from tracker import output
 
@@ -245,7 +240,7 @@ def test_adjusted_board_is_refitted_or_marked_stale(db, tmp_path, monkeypatch):
     with writing(db):
         scoreboard.refresh(db)
     assert reports.board_fit(db)["stale_writes"] == 0 and reports.board_fit(db)["pairs"] == 8
-    assert snapshot(db)["adjusted_scores"] != fitted
+    assert derived(db)["adjusted_scores"] != fitted
 
 
 def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
@@ -268,7 +263,7 @@ def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
     assert json.loads(readings) == {"kent": 0.93, "uk-phia-2025": 0.85}
     scales = db.execute("select scales from sensitivity_scores where author_id = 'ann'").fetchone()[0]
     assert json.loads(scales) == ["kent", "uk-phia-2025"]
-    assert snapshot(db) == snapshot(rescored_copy(db))
+    assert derived(db) == derived(rescored_copy(db))
 
 
 def test_a_questions_new_topic_moves_its_forecasts_between_topic_groups(db, tmp_path):
@@ -283,7 +278,7 @@ def test_a_questions_new_topic_moves_its_forecasts_between_topic_groups(db, tmp_
                                     "q1,Ann,0.9,2019-01-02,korea;summits\n")
     import_forecasts(db, tmp_path / "g.csv")
     assert dict(db.execute("select topic, n from topic_scores").fetchall()) == {"korea": 2, "summits": 1}
-    assert snapshot(db) == snapshot(rescored_copy(db))
+    assert derived(db) == derived(rescored_copy(db))
 
 
 def test_a_refresh_reports_its_stages_in_order(db, tmp_path):

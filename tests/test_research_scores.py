@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from sklearn.calibration import calibration_curve
+from conftest import derived
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -193,10 +194,7 @@ def test_rank_that_depends_on_the_reading(db, tmp_path):
 
 def test_correction_reaches_every_derived_table_and_full_rescore_agrees(two_authors):
     def snapshot():
-        tables = ("forecast_scores", "author_scores", "topic_scores", "horizon_scores", "calibration_bins",
-                  "calibration_summary", "time_weighted_scores", "peer_scores", "adjusted_scores",
-                  "sensitivity_scores", "question_scores", "document_scores")
-        return {t: list(two_authors.query(f"select * from {t} order by 1, 2")) for t in tables}
+        return derived(two_authors)
 
     before = snapshot()
     current = two_authors.execute("select outcome from current_outcomes where question_id = 'q3'").fetchone()[0]
