@@ -207,6 +207,7 @@ class _Run:
         self.db, self.conn, self.path, self.counts = db, db.conn, path, counts
         self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
         self.rejects: list[dict] = []
+        self.seq = 0  # the last staged row's number, across chunks
 
     def reject(self, label: object, error: TrackerError) -> None:
         """A bad row: stop (the default) or, with skip_invalid, report it and go on."""
@@ -262,6 +263,40 @@ def _chunks(rows: Iterable[Row], parse: Callable, run: _Run) -> Iterator[list]:
             batch = []
     if batch:
         yield batch
+
+
+def _import(run: _Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], object], chunk: Callable,
+            temp: tuple[str, ...], temp_tables: tuple[str, ...], kind: str, note: str | None) -> dict:
+    """What both table imports do around their own checks: read the file (or an adapter's
+    `rows`), parse each row with `parse(where, row)` (a TrackerError rejects it), and hand the
+    parsed rows to `chunk(run, batch)` in chunks, in one transaction with TEMP staging tables;
+    then log the import and re-score the questions touched. Returns the counts."""
+    db, path = run.db, run.path
+    if rows is None:
+        table = TableFile(path)
+        rows, run.position = table.rows(), table.position
+
+    def checked(label, row):
+        if isinstance(row, TrackerError):
+            return label, None, row
+        try:
+            return label, parse(f"{path}:{label}", row), None
+        except TrackerError as e:
+            return label, None, e
+
+    with writing(db, note):
+        run.drop(*temp_tables)
+        run.temp(*temp)
+        try:
+            for batch in _chunks(rows, checked, run):
+                chunk(run, batch)
+                run.tick()
+            touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
+        finally:
+            run.drop(*temp_tables)
+        run.finish(kind)
+        scoreboard.refresh(db, touched, refit=True)
+    return run.counts
 
 
 # ------------------------------------------------------------------ forecasts
@@ -384,40 +419,15 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
     `progress(bytes_read)` is called once per chunk. `rows` replaces reading `path` (an adapter's
     rows; `path` still names the source in messages and in the import log)."""
     path = Path(path)
-    if rows is None:
-        table = TableFile(path)
-        rows, position = table.rows(), table.position
-    counts = {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
-              "questions_created": 0, "authors_created": 0}
-    run = _Run(db, path, counts, skip_invalid, on_reject, progress, position)
     columns = _Columns(FORECAST_REQUIRED, FORECAST_OPTIONAL)
-
-    def parse(label, row):
-        if isinstance(row, TrackerError):
-            return label, None, row
-        try:
-            return label, _parse_forecast(f"{path}:{label}", row, columns), None
-        except TrackerError as e:
-            return label, None, e
-
-    with writing(db, note):
-        run.drop(*_FORECAST_TEMP_TABLES)
-        run.temp(*_FORECAST_TEMP)
-        try:
-            seq = 0
-            for batch in _chunks(rows, parse, run):
-                seq = _forecast_chunk(run, batch, seq)
-                run.tick()
-            touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
-        finally:
-            run.drop(*_FORECAST_TEMP_TABLES)
-        run.finish(kind)
-        scoreboard.refresh(db, touched, refit=True)
-    return counts
+    run = _Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
+                          "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position)
+    return _import(run, rows, lambda where, row: _parse_forecast(where, row, columns), _forecast_chunk,
+                   _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note)
 
 
-def _forecast_chunk(run: _Run, batch: list, seq: int) -> int:
-    conn, path = run.conn, run.path
+def _forecast_chunk(run: _Run, batch: list) -> None:
+    conn, path, seq = run.conn, run.path, run.seq
     # What the checks need from the database, fetched once for the chunk. A failing row's
     # question and document are fetched too: their checks come before its own error.
     parsed = [(label, rec if rec is not None else getattr(err, "partial", None), err) for label, rec, err in batch]
@@ -479,7 +489,7 @@ def _forecast_chunk(run: _Run, batch: list, seq: int) -> int:
     _write_questions(conn, created_questions, changed_questions)
     if staged:
         _write_forecasts(run, staged, staged_authors, staged_seen)
-    return seq
+    run.seq = seq
 
 
 def _partial_checks(err: TrackerError, run: _Run, questions: dict, known_docs: set, where: str) -> TrackerError | None:
@@ -615,36 +625,15 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
     question with a different outcome in force is an error (corrections go through `tracker resolve
     --correct`, so a table can never silently overturn an outcome)."""
     path = Path(path)
-    if rows is None:
-        table = TableFile(path)
-        rows, position = table.rows(), table.position
-    counts = {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
-    run = _Run(db, path, counts, skip_invalid, on_reject, progress, position)
     columns = _Columns(OUTCOME_REQUIRED, OUTCOME_OPTIONAL)
 
-    def parse(label, row):
-        if isinstance(row, TrackerError):
-            return label, None, row
-        where = f"{path}:{label}"
-        try:
-            columns.check(where, row)
-            return label, (_slug(str(row["question_id"]).strip(), f"{where}: question_id"), row), None
-        except TrackerError as e:
-            return label, None, e
+    def parse(where: str, row: dict) -> tuple[str, dict]:
+        columns.check(where, row)
+        return _slug(str(row["question_id"]).strip(), f"{where}: question_id"), row
 
-    with writing(db, note):
-        run.drop(*_OUTCOME_TEMP_TABLES)
-        run.temp(*_OUTCOME_TEMP)
-        try:
-            for batch in _chunks(rows, parse, run):
-                _outcome_chunk(run, batch)
-                run.tick()
-            touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
-        finally:
-            run.drop(*_OUTCOME_TEMP_TABLES)
-        run.finish(kind)
-        scoreboard.refresh(db, touched, refit=True)
-    return counts
+    run = _Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0},
+               skip_invalid, on_reject, progress, position)
+    return _import(run, rows, parse, _outcome_chunk, _OUTCOME_TEMP, _OUTCOME_TEMP_TABLES, kind, note)
 
 
 def _outcome_chunk(run: _Run, batch: list) -> None:
