@@ -28,18 +28,25 @@ def author_id(db: Database, who: str) -> str:
     return rows[0]["id"]
 
 
+#: Filters on forecasts `f` (joined to their question `q` for a topic), by what they are given.
+_FILTERS = {
+    "author": "f.id in (select forecast_id from forecast_authors where author_id = :author)",
+    "question": "f.question_id = :question",
+    "document": "f.document_id = :document",
+    "topic": "exists (select 1 from json_each(q.topics) t where t.value = :topic)",
+}
+
+
+def _filter(**given: str | None) -> tuple[str, dict]:
+    """A WHERE clause (or nothing) and its parameters for the filters given a value."""
+    params = {k: v for k, v in given.items() if v}
+    return ("where " + " and ".join(_FILTERS[k] for k in params)) if params else "", params
+
+
 def list_forecasts(db: Database, *, author: str | None = None, question: str | None = None,
                    document: str | None = None) -> list[dict]:
-    where, params = [], {}
-    if author:
-        where.append("f.id in (select forecast_id from forecast_authors where author_id = :author)")
-        params["author"] = author_id(db, author)
-    if question:
-        where.append("f.question_id = :question")
-        params["question"] = question
-    if document:
-        where.append("f.document_id = :document")
-        params["document"] = document
+    where, params = _filter(author=author_id(db, author) if author else None, question=question,
+                            document=document)
     sql = f"""
         select f.id, f.question_id,
                (select group_concat(name, '; ') from (select a.name from forecast_authors fa
@@ -54,7 +61,7 @@ def list_forecasts(db: Database, *, author: str | None = None, question: str | N
         left join current_outcomes co on co.question_id = f.question_id
         left join forecast_scores s on s.forecast_id = f.id
         left join multiple_choice_scores m on m.forecast_id = f.id
-        {'where ' + ' and '.join(where) if where else ''}
+        {where}
         order by f.made_on, f.id"""
     rows = list(db.query(sql, params))
     for r in rows:
@@ -129,19 +136,10 @@ def sensitivity_table(db: Database) -> list[dict]:
 
 def _scored(db: Database, *, author: str | None = None, document: str | None = None,
             topic: str | None = None) -> list[tuple[float, int]]:
-    where, params = [], {}
-    if author:
-        where.append("s.forecast_id in (select forecast_id from forecast_authors where author_id = :author)")
-        params["author"] = author
-    if document:
-        where.append("f.document_id = :document")
-        params["document"] = document
-    if topic:
-        where.append("exists (select 1 from json_each(q.topics) t where t.value = :topic)")
-        params["topic"] = topic
+    where, params = _filter(author=author, document=document, topic=topic)
     sql = f"""select s.probability, s.outcome = 'yes' from forecast_scores s
               join forecasts f on f.id = s.forecast_id join questions q on q.id = s.question_id
-              {'where ' + ' and '.join(where) if where else ''}"""
+              {where}"""
     return [(p, int(y)) for p, y in db.execute(sql, params).fetchall()]
 
 
