@@ -53,6 +53,35 @@ def test_yates_identity(data: tuple[list[float], list[int]]) -> None:
 
 
 @FAST
+@given(forecast_sets())
+def test_yates_terms_are_the_exact_values_correctly_rounded(data: tuple[list[float], list[int]]) -> None:
+    """Yates's terms, computed here with exact rationals from the forecasts themselves, then rounded
+    once: the integer arithmetic of yates_from_sums must give the same floats to the bit."""
+    from fractions import Fraction
+
+    ps, ys = data
+    f = [Fraction(p) for p in ps]
+    n, e = len(ps), sum(ys)
+    ybar = Fraction(e, n)
+    events = [p for p, y in zip(f, ys) if y]
+    others = [p for p, y in zip(f, ys) if not y]
+
+    def mean(xs):
+        return sum(xs, Fraction(0)) / len(xs)
+
+    def var(xs):
+        return mean([x * x for x in xs]) - mean(xs) ** 2 if xs else Fraction(0)
+
+    fbar = mean(f)
+    exact = {"brier": mean([(p - y) ** 2 for p, y in zip(f, ys)]), "var_y": ybar * (1 - ybar),
+             "min_var_f": (mean(events) - mean(others)) ** 2 * ybar * (1 - ybar) if events and others else 0,
+             "scatter": ybar * var(events) + (1 - ybar) * var(others), "bias": fbar - ybar,
+             "bias_squared": (fbar - ybar) ** 2, "covariance": mean([p * y for p, y in zip(f, ys)]) - fbar * ybar}
+    got = scoring.yates_from_sums(scoring.sums_of(ps, ys, 10))
+    assert {k: got[k] for k in exact} == {k: float(v) for k, v in exact.items()}
+
+
+@FAST
 @given(forecast_sets(min_size=2), st.integers(min_value=1, max_value=20), st.randoms(use_true_random=False))
 def test_decompositions_ignore_row_order(data: tuple[list[float], list[int]], bins: int, rnd: random.Random) -> None:
     ps, ys = data
