@@ -93,3 +93,13 @@ def test_upgrading_a_database_keeps_its_ledger(tmp_path):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("delete from outcomes")
     assert db["author_scores"].get("ann")["n"] == 2
+
+
+def test_latest_step_names_the_last_migration():
+    # open_db skips importing migrations (and sqlite-utils) when a ledger has LATEST_STEP applied,
+    # so a new step must move LATEST_STEP too, or ledgers would never get it
+    from tracker.db import LATEST_STEP
+    from tracker.migrations import migrations
+    from tracker.sqlite_utils_lean import Database
+
+    assert [m.name for m in migrations.pending(Database(memory=True))][-1] == LATEST_STEP

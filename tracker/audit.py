@@ -12,8 +12,10 @@ import getpass
 import json
 import os
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
-from .sqlite_utils_lean import Database
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
 
 #: The tables whose every change is kept (score tables are derived and rebuilt, so not audited).
 AUDITED = ("authors", "documents", "document_authors", "questions", "forecasts", "forecast_authors",

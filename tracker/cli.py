@@ -190,9 +190,13 @@ def resolve(
     as_json: JsonOption = False,
 ):
     """Record what happened to a question, or (--correct) correct it. Scores update at once."""
-    from . import dates, outcomes, values
+    from . import outcomes, values
 
-    day = dates.parse_date(on, "--on") if on else None
+    day = None
+    if on:
+        from . import dates  # its patterns take a few ms to build: only when a date is given
+
+        day = dates.parse_date(on, "--on")
     links = [values.url(u, "--evidence") for u in evidence or []]
     if summary and len(summary) != len(links):
         raise TrackerError(f"--summary: given {len(summary)} times for {len(links)} --evidence links")

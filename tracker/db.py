@@ -9,11 +9,18 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-
-from .sqlite_utils_lean import sqlite_utils
+from typing import TYPE_CHECKING
 
 from .errors import TrackerError
+
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
+
+#: The name of the last step in migrations.py (a test holds the two together). A ledger that has
+#: it applied is current, which `open_db` can see with one query, before importing sqlite-utils.
+LATEST_STEP = "m015_indexes_from_query_plans"
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 DB_ENV = "TRACKER_DB"
@@ -24,15 +31,62 @@ def default_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
-def open_db(path: str | Path | None = None, *, create: bool = True, write: bool = True) -> sqlite_utils.Database:
+class Ledger:
+    """The open ledger: its sqlite3 connection, and sqlite-utils' `Database` on the same connection
+    for everything else (table helpers, migrations), made on first use.
+
+    Importing sqlite-utils costs a command 60-70 ms, more than a `resolve`'s own work, and the
+    paths that write outcomes and scores need none of it: they use `conn` (always inside
+    `writing`'s transaction). Any other attribute is the `Database`'s, so the rest of tracker,
+    and its tests, use a Ledger as they would a `Database`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        # what sqlite-utils' Database sets on a connection, set here whether or not it is made
+        conn.execute("PRAGMA recursive_triggers = on")
+
+    @cached_property
+    def utils(self) -> Database:
+        from .sqlite_utils_lean import Database
+
+        # no sqlite-utils plugins: tracker registers none, and loading them scans every installed
+        # package's entry points, which cost each command 20-40 ms
+        return Database(self.conn, execute_plugins=False)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.utils, name)
+
+    def __getitem__(self, table: str):
+        return self.utils[table]
+
+
+def dict_rows(conn: sqlite3.Connection, sql: str, params=()) -> Iterator[dict]:
+    """A query's rows as dicts, as sqlite-utils' `query` gives them, straight from the connection."""
+    cursor = conn.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row))
+
+
+def _current(conn: sqlite3.Connection) -> bool:
+    """Whether every migration step is applied (steps apply in order, each in its own transaction)."""
+    try:
+        return conn.execute("select 1 from _sqlite_migrations where migration_set = 'tracker' and name = ?",
+                            [LATEST_STEP]).fetchone() is not None
+    except sqlite3.OperationalError:  # no migrations table: a new ledger
+        return False
+
+
+def open_db(path: str | Path | None = None, *, create: bool = True, write: bool = True) -> Ledger:
     """Open (and by default create) the ledger, with WAL, a busy timeout and all migrations applied.
 
     A file that is not a SQLite database, or cannot be written when `write` is asked for, is a
     TrackerError naming the path. With write=False a read-only file (a published snapshot, say)
     opens for reading, as long as its schema is current.
     """
-    from .migrations import migrate, migrations
-
     path = Path(path) if path is not None else default_path()
     if not path.exists():
         if not create:
@@ -44,16 +98,20 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         conn = sqlite3.connect(str(path), timeout=30)  # the busy timeout: writers queue for 30 s
         # Fail fast on a file that is not a database, before any write is attempted.
         conn.execute("select count(*) from sqlite_master").fetchone()
-        db = sqlite_utils.Database(conn)
+        db = Ledger(conn)
         conn.execute("PRAGMA foreign_keys = ON")
+        current = _current(conn)
         if not write and not _writable(path):
-            if migrations.pending(db):
+            if not current:
                 raise TrackerError(f"{path}: database is read-only and its schema is out of date")
             return db
         # WAL lets Datasette read while an analyst writes; the busy timeout makes writers queue.
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        migrate(db)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
+        if not current:
+            from .migrations import migrate
+
+            migrate(db.utils)
     except sqlite3.DatabaseError as e:
         msg = str(e)
         if "not a database" in msg:
@@ -74,7 +132,7 @@ def _writable(path: Path) -> bool:
 
 
 @contextmanager
-def writing(db: sqlite_utils.Database, note: str | None = None) -> Iterator[sqlite_utils.Database]:
+def writing(db: Ledger | Database, note: str | None = None) -> Iterator[Ledger | Database]:
     """One write transaction, all or nothing, that takes the write lock at once (BEGIN IMMEDIATE).
 
     A plain BEGIN reads first and asks for the write lock later; if another analyst committed in

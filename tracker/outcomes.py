@@ -10,13 +10,15 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter
-
-from .sqlite_utils_lean import Database
+from typing import TYPE_CHECKING
 
 from . import scoreboard, values
 from .audit import analyst
-from .db import writing
+from .db import dict_rows, writing
 from .errors import TrackerError
+
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
 
 OUTCOME_FIELDS = ["question_id", "action", "outcome", "resolved_on", "recorded_by", "recorded_at",
                   "note"]
@@ -52,20 +54,21 @@ def outcome_log(conn: sqlite3.Connection, question_id: str) -> list[dict]:
 
 
 def append_outcome(db: Database, row: dict, evidence: list[dict], source: str) -> int:
-    outcome_id = db["outcomes"].insert({**{k: row.get(k) for k in OUTCOME_FIELDS}, "source": source}).last_pk
-    db["outcome_evidence"].insert_all(
-        {"outcome_id": outcome_id, "position": n, "url": e["url"], "summary": e.get("summary")}
-        for n, e in enumerate(evidence, 1))
+    """Append one record to the outcome log, with its evidence; returns its id. (Inside a write.)"""
+    outcome_id = db.conn.execute(
+        f"insert into outcomes ({', '.join(OUTCOME_FIELDS)}, source) values ({', '.join('?' * len(OUTCOME_FIELDS))}, ?)",
+        [row.get(k) for k in OUTCOME_FIELDS] + [source]).lastrowid
+    db.conn.executemany("insert into outcome_evidence (outcome_id, position, url, summary) values (?, ?, ?, ?)",
+                        [(outcome_id, n, e["url"], e.get("summary")) for n, e in enumerate(evidence, 1)])
     return outcome_id
 
 
 def current_outcome(db: Database, question_id: str) -> dict | None:
-    rows = list(db.query("select * from current_outcomes where question_id = ?", [question_id]))
-    return rows[0] if rows else None
+    return next(dict_rows(db.conn, "select * from current_outcomes where question_id = ?", [question_id]), None)
 
 
 def _require_question(db: Database, question_id: str) -> dict:
-    rows = list(db.query("select * from questions where id = ?", [question_id]))
+    rows = list(dict_rows(db.conn, "select * from questions where id = ?", [question_id]))
     if not rows:
         raise TrackerError(f"question {question_id!r}: no such question (see `tracker forecasts`)")
     return rows[0]

@@ -31,10 +31,13 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from functools import lru_cache
 from itertools import groupby
-
-from .sqlite_utils_lean import Database
+from typing import TYPE_CHECKING
 
 from . import scoring, sufficient
+from .db import dict_rows
+
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
 
 CALIBRATION_BINS = 10
 
@@ -90,17 +93,17 @@ def _clear(db: Database, table: str, qids: list[str] | None) -> tuple[str, dict]
     """Delete `table`'s rows for the questions `qids` (every row when None) and return the filter
     that selects the same questions' forecasts (`f.question_id`), to recompute just those rows."""
     if qids is None:
-        db.execute(f"delete from {table}")
+        db.conn.execute(f"delete from {table}")
         return "", {}
     params = {"keys": _json(qids)}
-    db.execute(f"delete from {table} where question_id in (select value from json_each(:keys))", params)
+    db.conn.execute(f"delete from {table} where question_id in (select value from json_each(:keys))", params)
     return "and f.question_id in (select value from json_each(:keys))", params
 
 
 def _score_forecasts(db: Database, qids: list[str] | None) -> None:
     scope, params = _clear(db, "forecast_scores", qids)
     rows = []
-    for f in db.query(f"""
+    for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
                    q.topics, f.interval_low, f.interval_high, f.phrase, d.language,
                    (select json_group_array(author_id) from (select author_id from forecast_authors
@@ -140,7 +143,7 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
     """Multi-category Brier (0..2) and log score of forecasts on multiple-choice questions."""
     scope, params = _clear(db, "multiple_choice_scores", qids)
     rows = []
-    for f in db.query(f"""
+    for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probabilities, q.options, co.outcome,
                    (select json_group_array(author_id) from (select author_id from forecast_authors
                     where forecast_id = f.id order by author_id)) as author_ids
@@ -165,7 +168,7 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
     question until the outcome became known, the latest forecast carried forward."""
     where, params = _clear(db, "time_weighted_scores", qids)
     rows = []
-    cursor = db.execute(f"""
+    cursor = db.conn.execute(f"""
             select fa.author_id, f.question_id, f.made_on, f.probability,
                    coalesce(co.resolved_on, q.resolve_by) as end_on, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
@@ -195,7 +198,7 @@ def _peer(db: Database, qids: list[str] | None) -> None:
     """Metaculus peer scores on questions with two or more authors, each author's latest forecast."""
     where, params = _clear(db, "peer_scores", qids)
     rows = []
-    cursor = db.execute(f"""
+    cursor = db.conn.execute(f"""
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
@@ -234,7 +237,7 @@ class Delta:
         # Terms shared by a question's forecasts (everything, its topics) are added once per
         # question, from the question's own sums, rather than once per forecast; one question at a
         # time, so that a full rescore's memory does not grow with the ledger.
-        cursor = db.execute(f"""
+        cursor = db.conn.execute(f"""
                 select question_id, probability, outcome, brier, log_score, log_clipped, spherical,
                        horizon_bucket, author_ids, document_id, topics, p_low, p_high, readings
                 from forecast_scores {scope} order by question_id""", params)
@@ -269,9 +272,9 @@ class Delta:
             if sign > 0:
                 self.questions.append({"question_id": qid, **scoring.summary_from_sums(question)})
         for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
-            for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
+            for a, v in db.conn.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
-        for authors, b, log in db.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
+        for authors, b, log in db.conn.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
                                           params):
             terms = sufficient.moments((b,), "mc")
             terms["mcl1"] = sufficient.exact(log)
@@ -297,7 +300,7 @@ def _sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: flo
 
 
 def _load(db: Database, scope: str, keys: list[str]) -> dict[str, dict[str, int]]:
-    return {k: sufficient.loads(v) for k, v in db.execute(
+    return {k: sufficient.loads(v) for k, v in db.conn.execute(
         "select key, sums from score_sums where scope = :scope and key in (select value from json_each(:keys))",
         {"scope": scope, "keys": _json(keys)})}
 
@@ -320,22 +323,22 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
         keys = sorted(deltas)
         stored = {} if full else _load(db, scope, keys)
         params = {"keys": _json(keys)}
-        db.execute("delete from score_sums where scope = :scope and key in (select value from json_each(:keys))",
+        db.conn.execute("delete from score_sums where scope = :scope and key in (select value from json_each(:keys))",
                    {"scope": scope, **params})
-        db.execute("delete from calibration_bins where scope = :scope and bins = :bins and key in "
+        db.conn.execute("delete from calibration_bins where scope = :scope and bins = :bins and key in "
                    "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
-        db.execute("delete from calibration_summary where scope = :scope and bins = :bins and key in "
+        db.conn.execute("delete from calibration_summary where scope = :scope and bins = :bins and key in "
                    "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
         if scope in GROUPS:
             table, key_col = GROUPS[scope]
-            db.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", params)
+            db.conn.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", params)
         if scope == "author":
-            db.execute("delete from sensitivity_scenarios where author_id in (select value from json_each(:keys))",
+            db.conn.execute("delete from sensitivity_scenarios where author_id in (select value from json_each(:keys))",
                        params)
         counts: dict[str, dict[float, list[int]]] = defaultdict(dict)
-        for key, p, e, ne in db.execute("""select key, probability, events, non_events from auc_counts
-                                           where scope = :scope and key in (select value from json_each(:keys))""",
-                                        {"scope": scope, **params}):
+        for key, p, e, ne in db.conn.execute("""select key, probability, events, non_events from auc_counts
+                                                where scope = :scope and key in (select value from json_each(:keys))""",
+                                             {"scope": scope, **params}):
             counts[key][p] = [e, ne]
         saved, rows, bins, summaries, scenarios = [], [], [], [], []
         for key in keys:
@@ -435,29 +438,29 @@ def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None
 
 def _adjusted(db: Database) -> None:
     """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment)."""
-    db.execute("delete from adjusted_scores")
-    rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
+    db.conn.execute("delete from adjusted_scores")
+    rows = db.conn.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
     pairs = len(rows)
     if rows:
         fitted = scoring.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
         # the raw mean is the author's Brier as author_scores has it (the same forecasts)
-        raw = dict(db.execute("select author_id, brier from author_scores"))
-        questions = dict(db.execute("""select fa.author_id, count(distinct s.question_id) from forecast_scores s
+        raw = dict(db.conn.execute("select author_id, brier from author_scores"))
+        questions = dict(db.conn.execute("""select fa.author_id, count(distinct s.question_id) from forecast_scores s
                                        join forecast_authors fa on fa.forecast_id = s.forecast_id
                                        group by fa.author_id"""))
         _insert(db, "adjusted_scores", [{
             "author_id": a, "n": f["n"], "questions": questions[a], "brier": raw[a],
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
             "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
-    db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
+    db.conn.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 
 
 def _scored_pairs(db: Database) -> int:
     """Scored (author, forecast) pairs: the rows the difficulty-adjusted fit would take."""
-    return db.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
+    return db.conn.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
 
 
 # ------------------------------------------------------------------ entry point
@@ -484,6 +487,8 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
     (author, forecast) pairs; a board not refitted is marked stale. Call inside the write's
     transaction.
     """
+    if not db.conn.in_transaction:
+        raise RuntimeError("scoreboard.refresh: call it inside the write's transaction")
     full = question_ids is None
     qids = None if full else sorted(set(question_ids))
     if not full and not qids:
@@ -493,7 +498,7 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
         # (the per-question tables are cleared by their own functions, and question_scores too)
         for table in ("score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
                       *(t for t, _ in GROUPS.values())):
-            db.execute(f"delete from {table}")
+            db.conn.execute(f"delete from {table}")
     if not full:
         _stage(STAGES[0])
         delta.fold(db, qids, -1)
@@ -515,4 +520,4 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
         _stage(STAGES[5])
         _adjusted(db)
     else:
-        db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")
+        db.conn.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")

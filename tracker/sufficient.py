@@ -203,6 +203,7 @@ def t_quantile(q: float, df: int) -> float:
     return t
 
 
+@lru_cache(maxsize=64)
 def normal_quantile(q: float) -> float:
     from statistics import NormalDist
 
