@@ -682,6 +682,26 @@ def m015_indexes_from_query_plans(db: Database) -> None:
                "WHERE conditional_on IS NOT NULL")
 
 
+@migrations()
+def m016_auc_counts_without_rowid(db: Database) -> None:
+    # One outcome re-derives the AUC of every group it touches from the counts per forecast value
+    # (about 2,000 rows for a question on a 1M ledger). Keyed by its primary key, the table reads
+    # those rows in place instead of through the index and then the rowid: 3.3 ms to 0.5 ms.
+    _script(db, """
+        CREATE TABLE auc_counts_new (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            probability REAL NOT NULL,
+            events INTEGER NOT NULL,
+            non_events INTEGER NOT NULL,
+            PRIMARY KEY (scope, key, probability)
+        ) WITHOUT ROWID;
+        INSERT INTO auc_counts_new SELECT scope, key, probability, events, non_events FROM auc_counts;
+        DROP TABLE auc_counts;
+        ALTER TABLE auc_counts_new RENAME TO auc_counts;
+        """)
+
+
 #: Ranks move for everyone when one author's Brier moves, so they are taken at read time, in SQL,
 #: from the stored per-author scenario means: competition ranks (ties share the better rank) in
 #: each scenario that compares authors (as recorded, all low, all high, and each scale that reads
