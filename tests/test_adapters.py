@@ -132,6 +132,22 @@ def test_not_a_fatebook_export(db, tmp_path):
         import_file(db, p, "fatebook")
 
 
+@pytest.mark.parametrize("name,content,message", [
+    ("empty", b"", "empty.csv: file is empty"),
+    ("latin1", (",".join(FATEBOOK_HEADER) + "\nJ\u00fcrgen?\n").encode("latin-1"), "latin1.csv: not UTF-8 text (byte"),
+    ("broken", (",".join(FATEBOOK_HEADER) + '\n"unclosed\n').encode(), "broken.csv: broken CSV ("),
+    ("short", (",".join(FATEBOOK_HEADER) + "\nJust a title,,Ann\n").encode(),
+     f"short.csv:2: expected {len(FATEBOOK_HEADER)} columns"),
+])
+def test_bad_fatebook_file_is_a_one_line_error(tmp_path, db_path, name, content, message):
+    p = tmp_path / f"{name}.csv"
+    p.write_bytes(content)
+    out = runner.invoke(app, ["import", "--kind", "fatebook", str(p)])
+    assert out.exit_code == 1, out.output
+    assert out.stderr.startswith("Error: ") and message in out.stderr, out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.output, out.stderr
+
+
 def pb_prediction(pid, description, deadline, outcome, responses, **extra):
     return {"id": pid, "description": description, "deadline": deadline, "created_at": "2017-04-14T22:09:21.000Z",
             "updated_at": "2017-04-17T14:09:39.000Z", "creator_id": 7, "uuid": f"uuid-{pid}", "withdrawn": False,

@@ -83,7 +83,6 @@ control; the creator's own forecast is the first response).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -95,7 +94,7 @@ from pathlib import Path
 
 from . import values
 from .errors import TrackerError
-from .tables import bytes_read
+from .tables import TableFile, bytes_read
 
 KINDS = ("fatebook", "predictionbook")
 
@@ -162,30 +161,22 @@ def fatebook_question_id(title: str, created_at: str, created_by: str) -> str:
 
 
 class Fatebook(Adapted):
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self._table = TableFile(path, check_header=self._check_header)
+
+    def position(self) -> int:
+        return self._table.position()
+
+    def _check_header(self, fields: list[str]) -> None:
+        missing = [c for c in FATEBOOK_REQUIRED if c not in fields]
+        if missing:
+            raise TrackerError(f"{self.path}: not a Fatebook export: no column {missing[0]!r} "
+                               f"(expected: {', '.join(FATEBOOK_REQUIRED)})")
+
     def _rows(self) -> Iterator[tuple[int, dict | TrackerError]]:
-        raw, stream = self._open_text()
-        with raw:
-            try:
-                reader = csv.reader(stream, strict=True)
-                header = next(reader, None)
-                if not header:
-                    raise TrackerError(f"{self.path}: file is empty")
-                fields = [h.strip() for h in header]
-                missing = [c for c in FATEBOOK_REQUIRED if c not in fields]
-                if missing:
-                    raise TrackerError(f"{self.path}: not a Fatebook export: no column {missing[0]!r} "
-                                       f"(expected: {', '.join(FATEBOOK_REQUIRED)})")
-                for cells in reader:
-                    if not cells:
-                        continue
-                    if len(cells) != len(fields):
-                        yield reader.line_num, TrackerError(f"{self.path}:{reader.line_num}: expected {len(fields)} columns")
-                        continue
-                    yield reader.line_num, dict(zip(fields, cells))
-            except UnicodeDecodeError as e:
-                raise TrackerError(f"{self.path}: not UTF-8 text (byte {e.start})") from None
-            except csv.Error as e:
-                raise TrackerError(f"{self.path}: broken CSV ({e})") from None
+        """The export's rows, read (with its checks and messages) as a table of our own."""
+        return self._table.rows()
 
     @staticmethod
     def _question(row: dict) -> tuple[str, object]:

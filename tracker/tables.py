@@ -62,10 +62,13 @@ def bytes_read(raw, size: int) -> int:
 class TableFile:
     """A .csv or .jsonl table read one row at a time. A row that cannot be read (wrong number of
     columns, broken JSON) comes out as a TrackerError in its place, so an import that skips bad
-    rows can go on; a file that cannot be read at all (not UTF-8, broken quoting) raises."""
+    rows can go on; a file that cannot be read at all (not UTF-8, broken quoting) raises.
+    `check_header`, if given, is called with a CSV's column names before its first row (to
+    raise a TrackerError for a file that is not what the reader expects)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, check_header: Callable[[list[str]], None] | None = None):
         self.path = Path(path)
+        self.check_header = check_header
         suffix = self.path.suffix.lower()
         if suffix not in (".csv", ".jsonl", ".ndjson"):
             raise TrackerError(f"{self.path}: unknown table type {suffix or '(none)'!r}; use .csv or .jsonl")
@@ -102,6 +105,8 @@ class TableFile:
         if not header:
             raise TrackerError(f"{self.path}: file is empty")
         fields = [h.strip() for h in header]
+        if self.check_header:
+            self.check_header(fields)
         width = len(fields)
         for values_ in reader:
             if not values_:
