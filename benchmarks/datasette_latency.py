@@ -5,9 +5,9 @@ and forecast row pages, against Datasette's own /-/versions.json on the same ser
     .venv/bin/python benchmarks/datasette_latency.py --forecasts 20000 --requests 50 --plans
     .venv/bin/python benchmarks/datasette_latency.py --db db/forecasts.db --json
 
-Serves the ledger with one `datasette serve` on loopback exactly as benchmarks/load_test.py does
-(as a published instance: immutable, SQL time limit, row limit, the project's metadata and
-plugin), warms it up, then sends requests one at a time (latency, not load), the pages
+Serves the ledger with one `datasette serve` on loopback as a published instance (immutable, SQL
+time limit, row limit, the project's metadata and plugin; `serve`, which benchmarks/load_test.py
+uses too), warms it up, then sends requests one at a time (latency, not load), the pages
 interleaved, a different seeded-random forecast for every row page. Target: p50 under 50 ms and
 p99 under 200 ms. Every response must be a 200: the first that is not (e.g. a query over
 Datasette's time limit) stops the run, is named, and the script exits 1 (after --plans' output).
@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -48,11 +49,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from generate import generate  # noqa: E402
-from load_test import free_port, percentile, serve, stop, wait_ready  # noqa: E402
 
 TRACKER = [sys.executable, "-m", "tracker"]
 METADATA = ROOT / "db" / "metadata.yml"
-#: load_test.serve's settings, for the in-process Datasette that records the queries (--plans),
+#: serve's settings, for the in-process Datasette that records the queries (--plans),
 #: except the time limit: a query the server gives up on is still recorded and explained
 SETTINGS = {"sql_time_limit_ms": 600_000, "max_returned_rows": 2000, "suggest_facets": False}
 
@@ -73,17 +73,20 @@ def say(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
+def hide_pandas(work: Path) -> Path:
+    """A directory whose pandas.py raises ImportError: first on PYTHONPATH, it keeps a child
+    process from importing pandas (sqlite-utils imports pandas whenever it can; tracker does not
+    use it)."""
+    hide = work / "no-pandas"
+    hide.mkdir(parents=True, exist_ok=True)
+    (hide / "pandas.py").write_text('raise ImportError("hidden by the benchmarks: tracker does not use pandas")\n')
+    return hide
+
+
 def child_path(work: Path, with_pandas: bool) -> None:
     """The path of tracker's processes (imports, the server): this tree first, so the server loads
-    this tree's plugin, and, as benchmarks/run.py does, without pandas unless asked (sqlite-utils
-    imports pandas whenever it can; tracker does not use it)."""
-    first = [str(ROOT)]
-    if not with_pandas:
-        hide = work / "no-pandas"
-        hide.mkdir(parents=True, exist_ok=True)
-        (hide / "pandas.py").write_text('raise ImportError("hidden by benchmarks/datasette_latency.py: '
-                                        'tracker does not use pandas")\n')
-        first.insert(0, str(hide))
+    this tree's plugin, and, as benchmarks/run.py does, without pandas unless asked."""
+    first = [str(ROOT)] if with_pandas else [str(hide_pandas(work)), str(ROOT)]
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [*first, os.environ.get("PYTHONPATH")]))
 
 
@@ -117,6 +120,47 @@ def build(n: int, work: Path) -> Path:
     conn.close()
     partial.rename(db)
     return db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(db: Path, port: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--host", "127.0.0.1", "--port", str(port),
+           "--metadata", str(METADATA),
+           "--setting", "sql_time_limit_ms", "3000", "--setting", "max_returned_rows", "2000",
+           # as a published instance: no facet suggestions, which run a query per column per page
+           "--setting", "suggest_facets", "off"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End a server started by serve, killing it if it does not stop within 10 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def wait_ready(base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/-/versions.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start in time")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def read_only(db: Path) -> sqlite3.Connection:

@@ -16,10 +16,7 @@ import argparse
 import asyncio
 import json
 import random
-import socket
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,57 +27,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import generate  # noqa: E402
+from datasette_latency import build, free_port, percentile, serve, stop, wait_ready  # noqa: E402
 
 CALIBRATION_SQL = ("select lower, upper, n, mean_forecast, observed, ci_low, ci_high from calibration_bins "
                    "where scope = 'all' and bins = 10 order by bin")
-
-
-def build(n: int, directory: Path) -> Path:
-    forecasts, outcomes = generate(n, directory)
-    db = directory / "forecasts.db"
-    for kind, path in (("forecasts", forecasts), ("outcomes", outcomes)):
-        subprocess.run([sys.executable, "-m", "tracker", "import", "--kind", kind, str(path), "--db", str(db)],
-                       check=True, capture_output=True)
-    conn = sqlite3.connect(db)
-    conn.execute("pragma wal_checkpoint(TRUNCATE)")
-    conn.execute("pragma journal_mode = delete")  # an immutable snapshot has no WAL
-    conn.close()
-    return db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(db: Path, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--host", "127.0.0.1", "--port", str(port),
-           "--metadata", str(ROOT / "db" / "metadata.yml"),
-           "--setting", "sql_time_limit_ms", "3000", "--setting", "max_returned_rows", "2000",
-           # as a published instance: no facet suggestions, which run a query per column per page
-           "--setting", "suggest_facets", "off"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(server: subprocess.Popen) -> None:
-    """End a server started by serve, killing it if it does not stop within 10 s."""
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-def wait_ready(base: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/-/versions.json", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start in time")
 
 
 async def client(base: str, pages: dict[str, list[str]], until: float, max_requests: int,
@@ -104,12 +54,6 @@ async def client(base: str, pages: dict[str, list[str]], until: float, max_reque
                 results[name].append(elapsed)
             else:
                 errors[name] += 1
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def run(clients: int, seconds: float, forecasts: int) -> dict:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import generate  # noqa: E402
 import datasette_latency  # noqa: E402
-from datasette_latency import fresh  # noqa: E402
+from datasette_latency import fresh, hide_pandas  # noqa: E402
 
 PY = sys.executable
 TRACKER = [PY, "-m", "tracker"]
@@ -284,10 +284,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.with_pandas:
-        hide = args.work / "no-pandas"
-        hide.mkdir(exist_ok=True)
-        (hide / "pandas.py").write_text('raise ImportError("hidden by benchmarks/run.py: tracker does not use pandas")\n')
-        ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")]))
+        ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hide_pandas(args.work)), os.environ.get("PYTHONPATH")]))
     results = [measure(n, args.work, args.repeat) for n in sorted(args.sizes)]
     if args.page_requests:
         results[-1]["datasette"] = measure_pages(results[-1]["n"], args.work, args.page_requests)
