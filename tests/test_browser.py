@@ -138,6 +138,21 @@ def test_forecast_page(page, site):
     assert page.outside == [] and page.errors == []
 
 
+def test_row_pages_style_headings_and_notes(page, site):
+    # the rules the row templates share (_tracker_row.html) reach each page
+    base, _ = site
+    for path, note in (("/forecasts/forecasts/ann-deal", None), ("/forecasts/authors/ann", ".by"),
+                       ("/forecasts/documents/ia-2019-summit", ".by")):
+        page.goto(base + path)
+        section = page.locator("section.tracker-row")
+        size = float(section.evaluate("s => getComputedStyle(s).fontSize").removesuffix("px"))
+        h2 = section.locator("h2").first.evaluate("h => getComputedStyle(h).fontSize")
+        assert float(h2.removesuffix("px")) == pytest.approx(1.2 * size), path
+        if note:
+            assert section.locator(note).first.evaluate("e => getComputedStyle(e).color") == "rgb(85, 85, 85)", path
+    assert page.outside == [] and page.errors == []
+
+
 def test_leaderboard_query_and_chart(page, site):
     base, cli = site
     page.goto(f"{base}/forecasts/leaderboard")

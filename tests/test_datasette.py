@@ -291,6 +291,17 @@ def test_row_pages_answer(ds):
         assert get(ds, path).status_code == 200, path
 
 
+def test_row_pages_share_one_style_for_headings_and_notes(ds):
+    # the three row templates extend _tracker_row.html, which holds the rules they share, once
+    for path, section in (("/forecasts/forecasts/test-hanoi-01", "tracker-reading"),
+                          ("/forecasts/authors/anna-autorin", "tracker-author"),
+                          ("/forecasts/documents/dgap-2019-test-hanoi", "tracker-doc")):
+        html = get(ds, path).text
+        assert f'<section class="tracker-row {section}">' in html, path
+        assert html.count(".tracker-row h2 { font-size: 1.2em; margin-top: 1.4em; }") == 1, path
+        assert html.count(".tracker-row .by, .tracker-row .where { color: #555; font-size: 0.9em; }") == 1, path
+
+
 def test_forecast_row_page_reads_the_words_as_a_number(ds):
     response = get(ds, "/forecasts/forecasts/test-hanoi-01")
     assert response.status_code == 200
