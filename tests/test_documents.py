@@ -198,6 +198,22 @@ def test_options_beat_side_file_beat_the_file(db, tmp_path):
         add_document(db, pdf, published_on="26.02.2019")
 
 
+def test_the_side_file_is_read_once_and_corrects_a_curated_value(db, tmp_path, monkeypatch):
+    from tracker import documents
+
+    reads = []
+    real = documents.read_side_file
+    monkeypatch.setattr(documents, "read_side_file", lambda path: reads.append(path) or real(path))
+    text = tmp_path / "note.txt"
+    text.write_text("A note on the summit. Agreement is likely.\n", encoding="utf-8")
+    side = tmp_path / "note.txt.meta.yml"
+    side.write_text("id: a-note\npublisher: First Institute\n", encoding="utf-8")
+    assert add_document(db, text)["status"] == "created" and len(reads) == 1
+    side.write_text("id: a-note\npublisher: Second Institute\n", encoding="utf-8")
+    assert add_document(db, text)["status"] == "updated" and len(reads) == 2
+    assert db["documents"].get("a-note")["publisher"] == "Second Institute"
+
+
 @needs_brief()
 def test_the_record_importer_and_document_add_agree(db):
     import_records(db, [load_record(HANOI_RECORD)])

@@ -204,6 +204,12 @@ def read_document(path: str | Path) -> tuple[str, str, str, dict]:
     Metadata comes from the file itself (PDF info, HTML <title>/<meta>, Markdown front matter),
     overridden by a side file FILE.meta.yml beside it. Options given to `add_document` override both.
     """
+    return _read_document(path)[:4]
+
+
+def _read_document(path: str | Path) -> tuple[str, str, str, dict, dict]:
+    """read_document's four, and the side file's metadata on its own (what `add_document` lets
+    correct a curated value)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -226,8 +232,9 @@ def read_document(path: str | Path) -> tuple[str, str, str, dict]:
     if not cleaned.strip():
         raise TrackerError(f"{path}: no text found" + (" (a scanned PDF? run OCR first)" if suffix == ".pdf" else ""))
     meta = {k: v for k, v in meta.items() if v not in (None, "", [])}
-    meta.update(read_side_file(path))
-    return raw, cleaned, sha256_bytes(data), meta
+    side = read_side_file(path)
+    meta.update(side)
+    return raw, cleaned, sha256_bytes(data), meta, side
 
 
 def side_file(path: str | Path) -> Path:
@@ -471,7 +478,7 @@ def add_document(db, path: str | Path, **metadata) -> dict:
     ("revised"). Returns {id, status, version, sha256, title, ...}.
     """
     path = Path(path)
-    raw, cleaned, sha, carried = read_document(path)
+    raw, cleaned, sha, carried, side = _read_document(path)
     given = {k: v for k, v in metadata.items() if v is not None}
     unknown = [k for k in given if k not in METADATA_FIELDS]
     if unknown:
@@ -479,7 +486,7 @@ def add_document(db, path: str | Path, **metadata) -> dict:
     meta = _check_metadata({**carried, **given}, str(path))
     # Options and the side file may correct metadata; what the file itself carries (PDF info,
     # HTML <meta>) never overwrites a curated value, it only fills an empty one.
-    explicit = set(given) | set(read_side_file(path))
+    explicit = set(given) | set(side)
     with writing(db):
         doc_id = _document_id(db, meta, sha, path)
         same = list(db.query("select document_id from document_versions where sha256 = ? and document_id != ? "
