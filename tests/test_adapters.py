@@ -98,6 +98,19 @@ def test_fatebook_reimport_changes_nothing(db, fatebook_csv):
     assert dump(db) == before
 
 
+def test_an_adapter_import_hashes_its_file_once(db, fatebook_csv, monkeypatch):
+    import hashlib
+
+    hashed = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda f, *a, **k: hashed.append(f.name) or real(f, *a, **k))
+    import_file(db, fatebook_csv, "fatebook")
+    assert hashed == [str(fatebook_csv)]
+    sha = hashlib.sha256(fatebook_csv.read_bytes()).hexdigest()
+    logged = [(r["kind"], r["sha256"]) for r in db.query("select kind, sha256 from imports order by id")]
+    assert logged == [("fatebook", sha), ("fatebook-outcomes", sha)]
+
+
 def test_fatebook_older_export_columns(db, tmp_path):
     header = ["Question title", "Forecast created by", "Forecast (scale = 0-1)", "Forecast created at",
               "Question created by", "Question created at", "Question resolution", "Question resolve by",

@@ -208,8 +208,8 @@ class _Run:
 
     def __init__(self, db: Database, path: Path, counts: dict, skip_invalid: bool,
                  on_reject: Callable[[str], None] | None, progress: Callable[[int], None] | None,
-                 position: Callable[[], int] | None):
-        self.db, self.conn, self.path, self.counts = db, db.conn, path, counts
+                 position: Callable[[], int] | None, sha256: str | None = None):
+        self.db, self.conn, self.path, self.counts, self.sha256 = db, db.conn, path, counts, sha256
         self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
         self.rejects: list[dict] = []
         self.seq = 0  # the last staged row's number, across chunks
@@ -248,7 +248,7 @@ class _Run:
     def finish(self, kind: str) -> None:
         if self.skip_invalid:
             self.counts["rejects"] = self.rejects
-        _log_import(self.db, self.path, kind, self.counts)
+        _log_import(self.db, self.path, kind, self.counts, self.sha256)
 
 
 def _chunks(rows: Iterable[Row], parse: Callable, run: _Run) -> Iterator[list]:
@@ -416,17 +416,19 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
                      note: str | None = None, *, skip_invalid: bool = False,
                      on_reject: Callable[[str], None] | None = None,
                      rows: Iterable[Row] | None = None, position: Callable[[], int] | None = None,
-                     kind: str = "forecasts") -> dict:
+                     kind: str = "forecasts", sha256: str | None = None) -> dict:
     """Import a forecasts table; unknown questions and authors are created. Returns counts: read,
     created, updated, unchanged, rejected, questions_created, authors_created (and, with
     skip_invalid, the first rejects as `rejects`).
 
     `progress(bytes_read)` is called once per chunk. `rows` replaces reading `path` (an adapter's
-    rows; `path` still names the source in messages and in the import log)."""
+    rows; `path` still names the source in messages and in the import log; `sha256`, the file's if
+    the caller has it, is logged instead of hashing the file again)."""
     path = Path(path)
     columns = _Columns(FORECAST_REQUIRED, FORECAST_OPTIONAL)
     run = _Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
-                          "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position)
+                          "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position,
+               sha256)
     return _import(run, rows, lambda where, row: _parse_forecast(where, row, columns), _forecast_chunk,
                    _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note)
 
@@ -625,7 +627,7 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
                     note: str | None = None, *, skip_invalid: bool = False,
                     on_reject: Callable[[str], None] | None = None,
                     rows: Iterable[Row] | None = None, position: Callable[[], int] | None = None,
-                    kind: str = "outcomes") -> dict:
+                    kind: str = "outcomes", sha256: str | None = None) -> dict:
     """Import an outcomes table. A row that repeats the outcome in force is unchanged; a row for a
     question with a different outcome in force is an error (corrections go through `tracker resolve
     --correct`, so a table can never silently overturn an outcome)."""
@@ -637,7 +639,7 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
         return _slug(str(row["question_id"]).strip(), f"{where}: question_id"), row
 
     run = _Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0},
-               skip_invalid, on_reject, progress, position)
+               skip_invalid, on_reject, progress, position, sha256)
     return _import(run, rows, parse, _outcome_chunk, _OUTCOME_TEMP, _OUTCOME_TEMP_TABLES, kind, note)
 
 
@@ -707,13 +709,16 @@ def _outcome_chunk(run: _Run, batch: list) -> None:
     conn.execute("delete from temp._import_evidence")
 
 
-def _log_import(db: Database, path: Path, kind: str, counts: dict) -> None:
+def _sha256(path: Path) -> str:
     try:
         with path.open("rb") as f:
-            sha = hashlib.file_digest(f, "sha256").hexdigest()
+            return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as e:
         raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
-    log_import(db, str(path), sha, kind, counts)
+
+
+def _log_import(db: Database, path: Path, kind: str, counts: dict, sha256: str | None = None) -> None:
+    log_import(db, str(path), sha256 or _sha256(path), kind, counts)
 
 
 # ------------------------------------------------------------------ files, adapters, progress, summary
@@ -749,6 +754,7 @@ def import_file(db: Database, path: str | Path, kind: str, *, note: str | None =
     from . import adapters
 
     adapter = adapters.open_adapter(path, kind)
+    options["sha256"] = _sha256(path)  # one hash for the import log's two entries (forecasts, outcomes)
     with writing(db, note):
         with _bar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
             forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
