@@ -13,6 +13,7 @@ from scipy import stats
 
 from tracker import reports, scoreboard, scoring, sufficient
 from tracker.db import open_db, writing
+from tracker.errors import TrackerError
 from tracker.outcomes import resolve, unresolve
 from tracker.tables import import_forecasts, import_outcomes
 
@@ -215,6 +216,21 @@ def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(tmp_path, monke
     with writing(large_db):
         full = _vm_steps(large_db, lambda: scoreboard.refresh(large_db))
     assert full > 10 * large, "a full rescore should cost far more than one outcome"
+
+
+def test_a_write_that_changes_nothing_costs_the_same_on_a_larger_ledger(tmp_path):
+    """A write that changes nothing (a refused outcome, a re-import of the same file) drops its
+    empty change group, and the audit trail's tables refer to that group: without an index on
+    their `group` column, SQLite's foreign-key check read all of them (0.2 s on a 1M ledger)."""
+    small, large = _ledger(tmp_path, "small", 2_000), _ledger(tmp_path, "large", 20_000)
+
+    def refused(db):
+        def action():
+            with pytest.raises(TrackerError):
+                resolve(db, "no-such-question", "yes")
+        return _vm_steps(db, action)
+
+    assert refused(large) <= refused(small) + 2
 
 
 # ------------------------------------------------------------------ the adjusted board's fit state

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: The name of the last step in migrations.py (a test holds the two together). A ledger that has
 #: it applied is current, which `open_db` can see with one query, before importing sqlite-utils.
-LATEST_STEP = "m016_auc_counts_without_rowid"
+LATEST_STEP = "m017_audit_group_indexes"
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 DB_ENV = "TRACKER_DB"
