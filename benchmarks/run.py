@@ -49,7 +49,9 @@ TRACKER = [PY, "-m", "tracker"]
 #: tracker's own processes run as tracker is installed, without pandas: sqlite-utils imports
 #: pandas whenever it can (only to map pandas.Timestamp), which adds ~0.25 s to every command
 #: in a venv that also has the benchmark's pandas. --with-pandas measures that case instead.
-ENV = dict(os.environ)
+#: tracker's modules also run from cached bytecode, as installed: with PYTHONDONTWRITEBYTECODE set
+#: (some machines set it) every command compiled them again, 20-30 ms that no user pays.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 FLOOR = r"""
 import csv, sqlite3, sys
@@ -275,7 +277,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="numbers of forecasts")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tracker-bench",
                         help="where generated ledgers and databases are kept (reused across runs)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each quick command (median is reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each quick command (median is reported)")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     parser.add_argument("--page-requests", type=int, default=200,
                         help="requests per page for Datasette's latency on the largest ledger (0: skip)")
