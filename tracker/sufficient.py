@@ -169,7 +169,7 @@ def t_quantile(q: float, df: int) -> float:
     SciPy's ``stats.t.ppf`` gives the same number (tests hold it to 1e-12 relative), but importing
     scipy.stats costs half a second, and every write that updates a group's interval needs this.
     Exact for df = 1 and 2; otherwise Newton's method on the t distribution's upper tail, computed
-    from the incomplete beta function, from the normal quantile as a start.
+    from the incomplete beta function, from Fisher's expansion as a start.
     """
     if not 0.5 < q < 1.0 or df < 1:
         raise ValueError(f"need 1/2 < q < 1 and df >= 1, got q={q}, df={df}")
@@ -177,20 +177,19 @@ def t_quantile(q: float, df: int) -> float:
         t = math.tan(math.pi * (q - 0.5))
     elif df == 2:
         t = (2 * q - 1) / math.sqrt(2 * q * (1 - q))
-    elif df >= 1000:
-        # Fisher's expansion in powers of 1/df (Abramowitz & Stegun 26.7.5): the next term is
-        # below 1e-16 here, and Newton on the tail would lose more than that to rounding.
+    else:
+        # Fisher's expansion in powers of 1/df (Abramowitz & Stegun 26.7.5). From df = 1000 the
+        # next term is below 1e-16, and Newton on the tail would lose more than that to rounding;
+        # below, it starts Newton close enough that one step, or two, settles it.
         z = normal_quantile(q)
         g = ((z ** 3 + z) / 4,
              (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96,
              (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384,
              (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160)
         t = z + sum(gk / df ** (k + 1) for k, gk in enumerate(g))
-    else:
+        if df >= 1000:
+            return t
         target = 1.0 - q
-        z = normal_quantile(q)
-        # Cornish-Fisher start (Abramowitz & Stegun 26.7.5), then Newton on the tail.
-        t = z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
         log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
         for _ in range(100):
             pdf = math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
