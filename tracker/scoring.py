@@ -179,7 +179,8 @@ def bin_index(p: float, bins: int) -> int:
     with K = 3 is in bin 1, whose lower edge is that very float.
     """
     _check_p(p)
-    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
+    if not (type(bins) is int and bins >= 1) and (  # the common case, without the ABC check
+            isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1):
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
     K = int(bins)
     p = float(p)
