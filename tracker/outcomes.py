@@ -64,7 +64,8 @@ def append_outcome(db: Database, row: dict, evidence: list[dict], source: str) -
 
 
 def current_outcome(db: Database, question_id: str) -> dict | None:
-    return next(dict_rows(db.conn, "select * from current_outcomes where question_id = ?", [question_id]), None)
+    rows = list(dict_rows(db.conn, "select * from current_outcomes where question_id = ?", [question_id]))
+    return rows[0] if rows else None
 
 
 def _require_question(db: Database, question_id: str) -> dict:
