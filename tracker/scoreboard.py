@@ -275,7 +275,7 @@ class Delta:
             for a, v in db.conn.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
         for authors, b, log in db.conn.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
-                                          params):
+                                               params):
             terms = sufficient.moments((b,), "mc")
             terms["mcl1"] = sufficient.exact(log)
             for a in json.loads(authors):
@@ -324,17 +324,17 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
         stored = {} if full else _load(db, scope, keys)
         params = {"keys": _json(keys)}
         db.conn.execute("delete from score_sums where scope = :scope and key in (select value from json_each(:keys))",
-                   {"scope": scope, **params})
+                        {"scope": scope, **params})
         db.conn.execute("delete from calibration_bins where scope = :scope and bins = :bins and key in "
-                   "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
+                        "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
         db.conn.execute("delete from calibration_summary where scope = :scope and bins = :bins and key in "
-                   "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
+                        "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
         if scope in GROUPS:
             table, key_col = GROUPS[scope]
             db.conn.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", params)
         if scope == "author":
             db.conn.execute("delete from sensitivity_scenarios where author_id in (select value from json_each(:keys))",
-                       params)
+                            params)
         counts: dict[str, dict[float, list[int]]] = defaultdict(dict)
         for key, p, e, ne in db.conn.execute("""select key, probability, events, non_events from auc_counts
                                                 where scope = :scope and key in (select value from json_each(:keys))""",
