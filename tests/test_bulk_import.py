@@ -217,3 +217,14 @@ def test_skip_invalid_through_the_cli(tmp_path, db_path):
     assert strict.exit_code == 1 and strict.stderr.count("\n") == 1
     records = runner.invoke(app, ["import", str(p), "--skip-invalid"])
     assert records.exit_code == 1 and "--skip-invalid: goes with tables" in records.stderr
+
+
+@pytest.mark.parametrize("body", ["", "q1,Ann,0.5,2019-01-01\n"], ids=["header only", "one row"])
+def test_the_progress_bar_ends_cleanly_however_much_is_read(db, tmp_path, capsys, body):
+    # the bar ends itself once the file is read (before re-scoring prints its stages); a file
+    # with no rows never reached that point, and ending the bar a second time raised
+    p = tmp_path / "f.csv"
+    p.write_text("question_id,author,probability,made_on\n" + body)
+    result = tables.import_files(db, [p], "forecasts", progress_bar=True)
+    assert result[str(p)]["read"] == (1 if body else 0)
+    assert capsys.readouterr().err == "f.csv\n"  # off a terminal, click shows the label alone

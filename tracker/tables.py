@@ -296,6 +296,7 @@ def _import(run: _Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], 
             for batch in _chunks(rows, checked, run):
                 chunk(run, batch)
                 run.tick()
+            run.tick()  # reading is over (a file of no rows has had no chunk): a bar shows it full
             touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
         finally:
             run.drop(*temp_tables)
@@ -797,9 +798,9 @@ class _bar:
             self.bar = None
 
     def __exit__(self, *exc):
+        if self.bar is not None and exc[0] is None:
+            self.update(self.size)  # which ends the bar
         if self.bar is not None:
-            if exc[0] is None:
-                self.update(self.size)
             self.bar.__exit__(*exc)
         return False
 
