@@ -355,3 +355,11 @@ def test_difficulty_adjusted_disconnected_groups_and_empty() -> None:
     assert out["C"]["adjusted_brier"] == pytest.approx(0.2)
     assert out["B"]["adjusted_brier"] - out["A"]["adjusted_brier"] == pytest.approx(0.2)
     assert scoring.difficulty_adjusted([]) == {}
+
+
+def test_difficulty_adjusted_counts_rows_and_distinct_questions() -> None:
+    # two forecasts by A on q1 are two observations of one question
+    rows = [("A", "q1", 0.1), ("A", "q1", 0.2), ("A", "q2", 0.3), ("B", "q1", 0.4), ("B", "q2", 0.1)]
+    out = scoring.difficulty_adjusted(rows)
+    assert (out["A"]["n"], out["A"]["questions"]) == (3, 2)
+    assert (out["B"]["n"], out["B"]["questions"]) == (2, 2)

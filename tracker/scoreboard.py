@@ -46,8 +46,9 @@ _BATCH = 20_000
 
 #: Scored (author, forecast) pairs up to which a single write refits the difficulty-adjusted
 #: board in its own transaction; above it, see board_fits. Measured on a 2-core machine: at
-#: 4,300 pairs a `resolve` takes 1.3 s with the refit (SciPy's import is 0.5 s of it) and 0.3 s
-#: without. Every think-tank ledger we expect is far below this; public datasets are far above.
+#: 2,400 pairs a `resolve` takes 0.45 s with the refit (importing SciPy's sparse solver is 0.3 s
+#: of it) and about 0.12 s without. Every think-tank ledger we expect is far below this; public
+#: datasets are far above.
 REFIT_LIMIT = 5_000
 
 #: group scope → (score table, key column)
@@ -447,11 +448,8 @@ def _adjusted(db: Database) -> None:
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
         # the raw mean is the author's Brier as author_scores has it (the same forecasts)
         raw = dict(db.conn.execute("select author_id, brier from author_scores"))
-        questions = dict(db.conn.execute("""select fa.author_id, count(distinct s.question_id) from forecast_scores s
-                                       join forecast_authors fa on fa.forecast_id = s.forecast_id
-                                       group by fa.author_id"""))
         _insert(db, "adjusted_scores", [{
-            "author_id": a, "n": f["n"], "questions": questions[a], "brier": raw[a],
+            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": raw[a],
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
             "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
     db.conn.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
