@@ -101,14 +101,18 @@ def _clear(db: Database, table: str, qids: list[str] | None) -> tuple[str, dict]
     return "and f.question_id in (select value from json_each(:keys))", params
 
 
+#: a forecast's authors as a JSON array, sorted (the score rows keep the groups they count in)
+_AUTHOR_IDS = """(select json_group_array(author_id) from (select author_id from forecast_authors
+                  where forecast_id = f.id order by author_id)) as author_ids"""
+
+
 def _score_forecasts(db: Database, qids: list[str] | None) -> None:
     scope, params = _clear(db, "forecast_scores", qids)
     rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
                    q.topics, f.interval_low, f.interval_high, f.phrase, d.language,
-                   (select json_group_array(author_id) from (select author_id from forecast_authors
-                    where forecast_id = f.id order by author_id)) as author_ids
+                   {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             left join documents d on d.id = f.document_id
@@ -146,8 +150,7 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
     rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probabilities, q.options, co.outcome,
-                   (select json_group_array(author_id) from (select author_id from forecast_authors
-                    where forecast_id = f.id order by author_id)) as author_ids
+                   {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             where q.kind = 'multiple_choice' and co.outcome != 'annulled' {scope}""", params):
@@ -324,18 +327,19 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
         keys = sorted(deltas)
         stored = {} if full else _load(db, scope, keys)
         params = {"keys": _json(keys)}
-        db.conn.execute("delete from score_sums where scope = :scope and key in (select value from json_each(:keys))",
-                        {"scope": scope, **params})
-        db.conn.execute("delete from calibration_bins where scope = :scope and bins = :bins and key in "
-                        "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
-        db.conn.execute("delete from calibration_summary where scope = :scope and bins = :bins and key in "
-                        "(select value from json_each(:keys))", {"scope": scope, "bins": CALIBRATION_BINS, **params})
-        if scope in GROUPS:
-            table, key_col = GROUPS[scope]
-            db.conn.execute(f"delete from {table} where {key_col} in (select value from json_each(:keys))", params)
-        if scope == "author":
-            db.conn.execute("delete from sensitivity_scenarios where author_id in (select value from json_each(:keys))",
-                            params)
+        if not full:  # a full rescore emptied these tables before it began
+            of_keys = "in (select value from json_each(:keys))"
+            binned = {"scope": scope, "bins": CALIBRATION_BINS, **params}
+            db.conn.execute(f"delete from score_sums where scope = :scope and key {of_keys}", binned)
+            db.conn.execute(f"delete from calibration_bins where scope = :scope and bins = :bins and key {of_keys}",
+                            binned)
+            db.conn.execute(f"delete from calibration_summary where scope = :scope and bins = :bins and key {of_keys}",
+                            binned)
+            if scope in GROUPS:
+                table, key_col = GROUPS[scope]
+                db.conn.execute(f"delete from {table} where {key_col} {of_keys}", params)
+            if scope == "author":
+                db.conn.execute(f"delete from sensitivity_scenarios where author_id {of_keys}", params)
         counts: dict[str, dict[float, list[int]]] = defaultdict(dict)
         for key, p, e, ne in db.conn.execute("""select key, probability, events, non_events from auc_counts
                                                 where scope = :scope and key in (select value from json_each(:keys))""",

@@ -179,9 +179,9 @@ def bin_index(p: float, bins: int) -> int:
     with K = 3 is in bin 1, whose lower edge is that very float.
     """
     _check_p(p)
-    if not (type(bins) is int and bins >= 1) and (  # the common case, without the ABC check
-            isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1):
-        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    if type(bins) is not int or bins < 1:  # a plain positive int, the common case, skips the ABC check
+        if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
+            raise ValueError(f"bins must be a positive integer, got {bins!r}")
     K = int(bins)
     p = float(p)
     k = min(int(p * K), K - 1)  # a first guess, off by at most one; the exact edges settle it
