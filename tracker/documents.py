@@ -36,6 +36,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path) -> str:
+    """A file's SHA-256, read in pieces (a table or a published ledger can be large)."""
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
+
+
 def _read_bytes(path: Path) -> bytes:
     """A file's bytes, with a one-line error for a file that cannot be read or holds nothing."""
     try:

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .documents import sha256_file
 from .errors import TrackerError
 
 #: Settings of every served instance. `tracker serve` passes the same two limits.
@@ -161,8 +162,7 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
             "".join(f"{n}=={v}\n" for n, v in versions.items() if n != "tracker") + f"./wheels/{wheel}\n",
             encoding="utf-8")
         cmds = commands(target, name, versions, wheel)
-        with (partial / DATABASE).open("rb") as f:  # in pieces: a published ledger can be large
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        digest = sha256_file(partial / DATABASE)
         manifest = {
             "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "database": {"file": DATABASE, "sha256": digest, "bytes": copy["bytes"],

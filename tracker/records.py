@@ -18,7 +18,7 @@ import yaml
 from .sqlite_utils_lean import Database
 
 from . import scoreboard, scoring, values
-from .documents import read_text_file, sha256_bytes
+from .documents import read_text_file, sha256_bytes, sha256_file
 from .db import writing
 from .errors import TrackerError
 from .import_log import last_sha256, log_import
@@ -594,7 +594,7 @@ def stale_paths(db: Database, paths: list[Path]) -> list[Path]:
     """Record files whose content differs from what was last imported from that path."""
     stale = []
     for p in paths:
-        if last_sha256(db, str(p)) != sha256_bytes(p.read_bytes()):
+        if last_sha256(db, str(p)) != sha256_file(p):
             stale.append(p)
     return stale
 

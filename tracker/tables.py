@@ -28,6 +28,7 @@ from .sqlite_utils_lean import Database
 
 from . import scoreboard, values
 from .db import writing
+from .documents import sha256_file
 from .errors import TrackerError
 from .import_log import log_import
 from .outcomes import fit_outcome
@@ -710,16 +711,8 @@ def _outcome_chunk(run: _Run, batch: list) -> None:
     conn.execute("delete from temp._import_evidence")
 
 
-def _sha256(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
-
-
 def _log_import(db: Database, path: Path, kind: str, counts: dict, sha256: str | None = None) -> None:
-    log_import(db, str(path), sha256 or _sha256(path), kind, counts)
+    log_import(db, str(path), sha256 or sha256_file(path), kind, counts)
 
 
 # ------------------------------------------------------------------ files, adapters, progress, summary
@@ -755,7 +748,7 @@ def import_file(db: Database, path: str | Path, kind: str, *, note: str | None =
     from . import adapters
 
     adapter = adapters.open_adapter(path, kind)
-    options["sha256"] = _sha256(path)  # one hash for the import log's two entries (forecasts, outcomes)
+    options["sha256"] = sha256_file(path)  # one hash for the import log's two entries (forecasts, outcomes)
     with writing(db, note):
         with _bar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
             forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
