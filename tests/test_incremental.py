@@ -312,3 +312,20 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
         assert seen == []
     finally:
         scoreboard.ON_STAGE.reset(token)
+
+
+def test_a_record_that_changes_its_documents_language_rereads_its_phrases(small_db, small_record):
+    """The same through a record file: re-importing it with another language re-scores the
+    document's forecasts."""
+    from conftest import SMALL_RECORD
+    from tracker.records import import_records, load_record
+
+    def readings():
+        value = small_db.execute("select readings from forecast_scores where forecast_id = 'f1'").fetchone()[0]
+        return json.loads(value) if value else {}
+
+    assert "house-de" not in readings()
+    small_record.write_text(SMALL_RECORD.replace("language: en", "language: de"), encoding="utf-8")
+    import_records(small_db, [load_record(small_record)])
+    assert "house-de" in readings()
+    assert derived(small_db) == derived(rescored_copy(small_db))

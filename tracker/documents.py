@@ -524,11 +524,9 @@ def add_document(db, path: str | Path, **metadata) -> dict:
             if change:
                 db["documents"].update(doc_id, change)
             if "language" in change:
-                # the language decides which scales read its forecasts' phrases (sensitivity)
                 from . import scoreboard
 
-                scoreboard.refresh(db, [r[0] for r in db.execute(
-                    "select distinct question_id from forecasts where document_id = ?", [doc_id])])
+                scoreboard.refresh(db, scoreboard.questions_of_document(db, doc_id))
         authors = meta.get("authors") or []
         current = [r["author_id"] for r in db.query(
             "select author_id from document_authors where document_id = ? order by position", [doc_id])]

@@ -483,6 +483,11 @@ def _fit_to_questions(db: Database, records: list[Record]) -> None:
                 raise TrackerError(f"{w} outcome: {o['outcome']!r} is not one of the options {options} or annulled")
 
 
+def _language(db: Database, document_id: str) -> tuple | None:
+    """(language,) of a document in the database, None when it is not there."""
+    return db.conn.execute("select language from documents where id = ?", [document_id]).fetchone()
+
+
 def _dependency_order(forecasts: list[dict]) -> list[dict]:
     """Forecasts a condition points at go in before the forecasts that point at them."""
     by_id = {f["id"]: f for f in forecasts}
@@ -533,10 +538,10 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                 doc = dict(rec.document)
                 text = supplied.get(doc["sha256"] or "")
                 doc["text"] = text[1] if text else None
-                if _upsert(db, "documents", doc, counts["documents"], keep=("text",)) == "updated":
-                    # its language decides which scales read its forecasts' phrases (sensitivity)
-                    touched_questions.update(r[0] for r in db.execute(
-                        "select distinct question_id from forecasts where document_id = ?", [doc["id"]]))
+                language = _language(db, doc["id"])
+                _upsert(db, "documents", doc, counts["documents"], keep=("text",))
+                if language is not None and _language(db, doc["id"]) != language:
+                    touched_questions.update(scoreboard.questions_of_document(db, doc["id"]))
                 _set_links(db, "document_authors", "document_id", doc["id"], "author_id", rec.document_authors)
             for q in rec.questions:
                 if _upsert(db, "questions", q, counts["questions"]) != "unchanged":

@@ -481,6 +481,13 @@ def _stage(name: str) -> None:
         report(name)
 
 
+def questions_of_document(db: Database, document_id: str) -> list[str]:
+    """The questions a document's forecasts are on: what to re-score when its language changes,
+    which decides the scales that read its forecasts' phrases (the sensitivity scenarios)."""
+    return [r[0] for r in db.conn.execute("select distinct question_id from forecasts where document_id = ?",
+                                          [document_id])]
+
+
 def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
 
