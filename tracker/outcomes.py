@@ -32,21 +32,22 @@ def outcome_key(o: dict, evidence: list[dict]) -> str:
 
 
 def existing_outcome_keys(db: Database, question_id: str) -> Counter:
-    return Counter(outcome_key(o, o["evidence"]) for o in outcome_log(db.conn, question_id))
+    return Counter(outcome_key(o, o["evidence"]) for o in outcome_log(db.conn, question_id, in_force=False))
 
 
-def outcome_log(conn: sqlite3.Connection, question_id: str) -> list[dict]:
+def outcome_log(conn: sqlite3.Connection, question_id: str, *, in_force: bool = True) -> list[dict]:
     """Every outcome record of a question, oldest first, each with its `evidence` (url, summary, in
-    order) and whether it is `in_force`: three queries however long the log. Takes a plain
-    connection, so Datasette's pages can read it too."""
-    cursor = conn.execute("select * from outcomes where question_id = ? order by id", [question_id])
-    columns = [d[0] for d in cursor.description]
-    log = [{**dict(zip(columns, row)), "evidence": []} for row in cursor]
+    order) and (unless in_force=False) whether it is `in_force`: three queries however long the
+    log. Takes a plain connection, so Datasette's pages can read it too."""
+    log = [{**o, "evidence": []}
+           for o in dict_rows(conn, "select * from outcomes where question_id = ? order by id", [question_id])]
     by_id = {o["id"]: o for o in log}
     for outcome_id, url, summary in conn.execute("""
             select e.outcome_id, e.url, e.summary from outcome_evidence e join outcomes o on o.id = e.outcome_id
             where o.question_id = ? order by e.outcome_id, e.position""", [question_id]):
         by_id[outcome_id]["evidence"].append({"url": url, "summary": summary})
+    if not in_force:
+        return log
     current = conn.execute("select outcome_id from current_outcomes where question_id = ?", [question_id]).fetchone()
     for o in log:
         o["in_force"] = current is not None and current[0] == o["id"]
@@ -73,8 +74,6 @@ def _require_question(db: Database, question_id: str) -> dict:
     if not rows:
         raise TrackerError(f"question {question_id!r}: no such question (see `tracker forecasts`)")
     return rows[0]
-
-
 
 
 def fit_outcome(question: dict, value: object, where: str) -> str:
