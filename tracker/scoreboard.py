@@ -27,7 +27,8 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from itertools import groupby
@@ -481,6 +482,43 @@ def _stage(name: str) -> None:
         report(name)
 
 
+class _Pending:
+    """What the refresh calls inside one_refresh asked for: their questions (or all), and the
+    strongest refit any asked for (True over None over False)."""
+
+    def __init__(self) -> None:
+        self.qids: set[str] | None = set()
+        self.refit: bool | None = False
+
+    def add(self, question_ids: Iterable[str] | None, refit: bool | None) -> None:
+        if question_ids is None:
+            self.qids = None
+        elif self.qids is not None:
+            self.qids.update(question_ids)
+        if refit or (refit is None and self.refit is False):
+            self.refit = refit
+
+
+_PENDING: ContextVar[_Pending | None] = ContextVar("tracker_pending_refresh", default=None)
+
+
+@contextmanager
+def one_refresh(db: Database) -> Iterator[None]:
+    """Re-score once for all the writes inside (the files of one import, an adapter's forecasts
+    and then its outcomes), rather than once per write, each with its own fit of the board."""
+    if _PENDING.get() is not None:  # already inside one: that one re-scores
+        yield
+        return
+    pending = _Pending()
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    if pending.qids is None or pending.qids:
+        refresh(db, pending.qids, refit=pending.refit)
+
+
 def questions_of_document(db: Database, document_id: str) -> list[str]:
     """The questions a document's forecasts are on: what to re-score when its language changes,
     which decides the scales that read its forecasts' phrases (the sensitivity scenarios)."""
@@ -498,6 +536,10 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
     """
     if not db.conn.in_transaction:
         raise RuntimeError("scoreboard.refresh: call it inside the write's transaction")
+    pending = _PENDING.get()
+    if pending is not None:  # inside one_refresh: collect, and re-score once at its end
+        pending.add(question_ids, refit)
+        return
     full = question_ids is None
     qids = None if full else sorted(set(question_ids))
     if not full and not qids:

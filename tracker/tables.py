@@ -726,7 +726,7 @@ def import_files(db: Database, paths: Iterable[str | Path], kind: str, *, note: 
                  progress_bar: bool = False) -> dict:
     """Import tables (or an adapter's files) in one transaction; {path: counts}."""
     result = {}
-    with writing(db, note):
+    with writing(db, note), scoreboard.one_refresh(db):
         for p in paths:
             result[str(p)] = import_file(db, p, kind, skip_invalid=skip_invalid, on_reject=on_reject,
                                          progress_bar=progress_bar)
@@ -749,7 +749,7 @@ def import_file(db: Database, path: str | Path, kind: str, *, note: str | None =
 
     adapter = adapters.open_adapter(path, kind)
     options["sha256"] = sha256_file(path)  # one hash for the import log's two entries (forecasts, outcomes)
-    with writing(db, note):
+    with writing(db, note), scoreboard.one_refresh(db):
         with _bar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
             forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
                                          kind=kind, **options)
