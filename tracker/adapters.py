@@ -174,10 +174,6 @@ class Fatebook(Adapted):
             raise TrackerError(f"{self.path}: not a Fatebook export: no column {missing[0]!r} "
                                f"(expected: {', '.join(FATEBOOK_REQUIRED)})")
 
-    def _rows(self) -> Iterator[tuple[int, dict | TrackerError]]:
-        """The export's rows, read (with its checks and messages) as a table of our own."""
-        return self._table.rows()
-
     @staticmethod
     def _question(row: dict) -> tuple[str, object]:
         title = row["Question title"].strip()
@@ -187,7 +183,7 @@ class Fatebook(Adapted):
 
     def forecasts(self) -> Iterator:
         self.dropped.clear()
-        for n, row in self._rows():
+        for n, row in self._table.rows():
             if isinstance(row, TrackerError):
                 yield n, row
                 continue
@@ -208,7 +204,7 @@ class Fatebook(Adapted):
 
     def outcomes(self) -> Iterator:
         done: set[str] = set()
-        for n, row in self._rows():
+        for n, row in self._table.rows():
             if isinstance(row, TrackerError) or (row.get("Multiple choice option") or "").strip():
                 continue
             resolution = (row.get("Resolution") or row.get("Question resolution") or "").strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -85,34 +86,24 @@ def _show(as_json: bool, data, text) -> None:
         typer.echo(text())
 
 
-class _ScoringStages:
+@contextlib.contextmanager
+def _scoring_stages(enabled: bool):
     """On a terminal, one line on stderr as each stage of re-scoring starts, with the time so far:
     on a large ledger re-scoring takes minutes after the last row is read (ON_STAGE in scoreboard)."""
+    if not enabled:
+        yield
+        return
+    import time
 
-    def __init__(self, enabled: bool):
-        self.enabled, self.token, self.start = enabled, None, 0.0
+    from . import scoreboard
 
-    def __enter__(self):
-        if self.enabled:
-            import time
-
-            from . import scoreboard
-
-            self.start = time.perf_counter()
-            self.token = scoreboard.ON_STAGE.set(self.report)
-        return self
-
-    def report(self, stage: str) -> None:
-        import time
-
-        typer.echo(f"Scoring, {time.perf_counter() - self.start:7.1f} s: {stage}…", err=True)
-
-    def __exit__(self, *exc):
-        if self.token is not None:
-            from . import scoreboard
-
-            scoreboard.ON_STAGE.reset(self.token)
-        return False
+    start = time.perf_counter()
+    token = scoreboard.ON_STAGE.set(
+        lambda stage: typer.echo(f"Scoring, {time.perf_counter() - start:7.1f} s: {stage}…", err=True))
+    try:
+        yield
+    finally:
+        scoreboard.ON_STAGE.reset(token)
 
 
 @app.callback(invoke_without_command=True)
@@ -151,12 +142,12 @@ def import_(
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
         recs = [records.load_record(p) for p in records.record_paths(paths)]
-        with _ScoringStages(on_terminal):
+        with _scoring_stages(on_terminal):
             result = records.import_records(conn, recs, texts=text or [], note=note)
     elif kind in tables.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
-        with _ScoringStages(on_terminal):
+        with _scoring_stages(on_terminal):
             result = tables.import_files(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
@@ -364,7 +355,7 @@ def rescore(
 
     conn = _open(db, create=False)
     start = time.perf_counter()
-    with writing(conn, note), _ScoringStages(not as_json and sys.stderr.isatty()):
+    with writing(conn, note), _scoring_stages(not as_json and sys.stderr.isatty()):
         scoreboard.refresh(conn)
     result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
               "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}
