@@ -3,7 +3,9 @@
 import json
 import math
 import random
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -155,13 +157,14 @@ def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed):
 
 # ------------------------------------------------------------------ one write costs what it touches
 
-def _ledger(tmp_path, name, forecasts):
+def _ledger(directory, name, forecasts) -> Path:
+    """A ledger of `forecasts` forecasts, most of their questions resolved, in `directory`, closed."""
     rng = random.Random(5)
     questions = forecasts // 20
     # The same authors and topics on both ledgers, ten times the questions: a question's
     # groups are as many, each ten times the size.
     authors = [f"A{i}" for i in range(8)]
-    db = open_db(tmp_path / f"{name}.db")
+    db = open_db(directory / f"{name}.db")
     rows = ["question_id,author,probability,made_on,resolve_by,topic"]
     seen = set()
     while len(rows) <= forecasts:
@@ -172,12 +175,21 @@ def _ledger(tmp_path, name, forecasts):
         # in steps of 5 %, as people forecast: the ROC AUC reads one count per distinct value in a
         # group, at most 21 here on either ledger, so only locality is measured
         rows.append(f"q{q},{a},{rng.randrange(21) * 5 / 100},2019-01-{day:02d},2019-09-01,t{q % 7}")
-    (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n")
-    import_forecasts(db, tmp_path / f"{name}.csv")
-    (tmp_path / f"{name}-o.csv").write_text("question_id,outcome,resolved_on\n" + "".join(
+    (directory / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    import_forecasts(db, directory / f"{name}.csv")
+    (directory / f"{name}-o.csv").write_text("question_id,outcome,resolved_on\n" + "".join(
         f"q{q},{rng.choice(['yes', 'no'])},2019-08-01\n" for q in range(1, questions)))
-    import_outcomes(db, tmp_path / f"{name}-o.csv")
-    return db
+    import_outcomes(db, directory / f"{name}-o.csv")
+    db.close()  # the last connection checkpoints the WAL: the .db file alone is the whole ledger
+    return directory / f"{name}.db"
+
+
+@pytest.fixture(scope="module")
+def ledgers(tmp_path_factory) -> dict[str, Path]:
+    """The ledgers of 2,000 and 20,000 forecasts, built once for the tests below (the same seed
+    gives the same ledgers): a test that changes one works on a copy."""
+    directory = tmp_path_factory.mktemp("ledgers")
+    return {"small": _ledger(directory, "small", 2_000), "large": _ledger(directory, "large", 20_000)}
 
 
 def _vm_steps(db, action) -> int:
@@ -202,27 +214,34 @@ def _steps_of_one_correction(db):
     return _vm_steps(db, lambda: resolve(db, "q1", "no" if current == "yes" else "yes", correct=True))
 
 
-def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(tmp_path, monkeypatch):
+def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(ledgers, tmp_path, monkeypatch):
     """Counted in SQLite's own work, not in seconds (which would flake): correcting one outcome on
     a ledger of 20,000 forecasts does about what it does on 2,000 by the same authors, because it
     touches only the question's forecasts and its groups' sums, whatever the groups' size. The
     full rebuild it replaced read every forecast of every group the question is in, and the
     overall calibration read all of them."""
     monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # the adjusted board's fit is global by nature
-    small = _steps_of_one_correction(_ledger(tmp_path, "small", 2_000))
-    large_db = _ledger(tmp_path, "large", 20_000)
-    large = _steps_of_one_correction(large_db)
-    assert large < 2 * small, (small, large)
-    with writing(large_db):
-        full = _vm_steps(large_db, lambda: scoreboard.refresh(large_db))
-    assert full > 10 * large, "a full rescore should cost far more than one outcome"
+    # this test writes: on copies, so the other test finds the ledgers as built
+    small_db, large_db = (open_db(shutil.copyfile(ledgers[name], tmp_path / f"{name}.db"))
+                          for name in ("small", "large"))
+    try:
+        small = _steps_of_one_correction(small_db)
+        large = _steps_of_one_correction(large_db)
+        assert large < 2 * small, (small, large)
+        with writing(large_db):
+            full = _vm_steps(large_db, lambda: scoreboard.refresh(large_db))
+        assert full > 10 * large, "a full rescore should cost far more than one outcome"
+    finally:
+        small_db.close()
+        large_db.close()
 
 
-def test_a_write_that_changes_nothing_costs_the_same_on_a_larger_ledger(tmp_path):
+def test_a_write_that_changes_nothing_costs_the_same_on_a_larger_ledger(ledgers):
     """A write that changes nothing (a refused outcome, a re-import of the same file) drops its
     empty change group, and the audit trail's tables refer to that group: without an index on
     their `group` column, SQLite's foreign-key check read all of them (0.2 s on a 1M ledger)."""
-    small, large = _ledger(tmp_path, "small", 2_000), _ledger(tmp_path, "large", 20_000)
+    # the refused write is rolled back: the shared ledgers themselves will do
+    small, large = open_db(ledgers["small"]), open_db(ledgers["large"])
 
     def refused(db):
         def action():
@@ -230,7 +249,11 @@ def test_a_write_that_changes_nothing_costs_the_same_on_a_larger_ledger(tmp_path
                 resolve(db, "no-such-question", "yes")
         return _vm_steps(db, action)
 
-    assert refused(large) <= refused(small) + 2
+    try:
+        assert refused(large) <= refused(small) + 2
+    finally:
+        small.close()
+        large.close()
 
 
 # ------------------------------------------------------------------ the adjusted board's fit state
