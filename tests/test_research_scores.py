@@ -193,24 +193,21 @@ def test_rank_that_depends_on_the_reading(db, tmp_path):
 
 
 def test_correction_reaches_every_derived_table_and_full_rescore_agrees(two_authors):
-    def snapshot():
-        return derived(two_authors)
-
-    before = snapshot()
+    before = derived(two_authors)
     current = two_authors.execute("select outcome from current_outcomes where question_id = 'q3'").fetchone()[0]
     resolve(two_authors, "q3", "no" if current == "yes" else "yes", correct=True)
-    after = snapshot()
+    after = derived(two_authors)
     assert after["peer_scores"] != before["peer_scores"]
     untouched = [r for r in before["forecast_scores"] if r["question_id"] != "q3"]
     assert [r for r in after["forecast_scores"] if r["question_id"] != "q3"] == untouched
     with two_authors.atomic():
         scoreboard.refresh(two_authors)
-    assert snapshot() == after
+    assert derived(two_authors) == after
     unresolve(two_authors, "q3")
-    undone = snapshot()
+    undone = derived(two_authors)
     with two_authors.atomic():
         scoreboard.refresh(two_authors)
-    assert snapshot() == undone
+    assert derived(two_authors) == undone
 
 
 @pytest.mark.parametrize("args", [

@@ -8,6 +8,7 @@ import pytest
 import scoringrules
 from scipy import stats
 
+from conftest import derived
 from tracker import scoreboard
 from tracker.outcomes import resolve, unresolve
 from tracker.tables import import_forecasts, import_outcomes
@@ -78,21 +79,16 @@ def test_topic_scores_count_every_forecast_of_the_topic(random_ledger):
         assert row["n"] == n
 
 
-def _tables(db):
-    return {t: list(db.query(f"select * from {t} order by 1")) for t in
-            ("forecast_scores", "author_scores", "document_scores", "question_scores", "topic_scores")}
-
-
 def test_incremental_equals_full_rescore(random_ledger):
     for q in ("q1", "q2", "q3"):
         unresolve(random_ledger, q) if list(random_ledger.query(
             "select 1 from current_outcomes where question_id = ?", [q])) else resolve(random_ledger, q, "yes")
     resolve(random_ledger, "q5", "no", correct=True) if list(random_ledger.query(
         "select 1 from current_outcomes where question_id = 'q5'")) else resolve(random_ledger, "q5", "no")
-    incremental = _tables(random_ledger)
+    incremental = derived(random_ledger)
     with random_ledger.atomic():
         scoreboard.refresh(random_ledger)
-    assert _tables(random_ledger) == incremental
+    assert derived(random_ledger) == incremental
 
 
 def test_hand_worked_small_ledger(small_db):
