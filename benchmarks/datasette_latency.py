@@ -57,6 +57,8 @@ METADATA = ROOT / "db" / "metadata.yml"
 SETTINGS = {"sql_time_limit_ms": 600_000, "max_returned_rows": 2000, "suggest_facets": False}
 
 P50_TARGET_MS, P99_TARGET_MS = 50, 200
+#: unmeasured requests per page first, and the seed of the forecast ids and of the order of the pages
+WARMUP, SEED = 10, 1
 FLOOR = "versions"
 #: page → its path; the forecast page gets a different forecast id on every request
 PAGES = {
@@ -258,6 +260,27 @@ def summarise(times: dict[str, list[float]]) -> dict[str, dict]:
     return out
 
 
+def latency(db: Path, pages: list[str], requests: int, warmup: int = WARMUP, seed: int = SEED) -> dict:
+    """Datasette's latency on the ledger db, served immutable as a published instance:
+    {"ledger": what was served, "pages": figures per page}, or, in place of "pages", "failed":
+    the first answer that was not a 200."""
+    import datasette
+
+    with tempfile.TemporaryDirectory() as tmp:
+        served = served_as_forecasts(db, Path(tmp))
+        conn = read_only(served)
+        n = conn.execute("select count(*) from forecasts").fetchone()[0]
+        conn.close()
+        ledger = {"db": str(db), "forecasts": n, "db_mb": round(db.stat().st_size / 2**20, 1),
+                  "datasette": datasette.__version__, "requests": requests, "warmup": warmup, "seed": seed}
+        report: dict = {"ledger": ledger}
+        try:
+            report["pages"] = summarise(measure(served, pages, requests, warmup, seed))
+        except Failed as e:
+            report["failed"] = str(e)
+    return report
+
+
 def table(ledger: dict, pages: dict[str, dict]) -> str:
     yes = lambda ok: "yes" if ok else "**NO**"  # noqa: E731
     lines = [f"Datasette {ledger['datasette']} serving {ledger['db']} ({ledger['forecasts']:,} forecasts, "
@@ -392,9 +415,9 @@ def main() -> None:
                              "(default: %(default)s)")
     parser.add_argument("--requests", type=int, default=200,
                         help="measured requests per page (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=10,
+    parser.add_argument("--warmup", type=int, default=WARMUP,
                         help="unmeasured requests per page first (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=1,
+    parser.add_argument("--seed", type=int, default=SEED,
                         help="seed of the forecast ids and the order of the pages (default: %(default)s)")
     parser.add_argument("--pages", nargs="+", choices=[p for p in PAGES if p != FLOOR], metavar="PAGE",
                         default=[p for p in PAGES if p != FLOOR],
@@ -421,24 +444,12 @@ def main() -> None:
 
     if db is None:
         db = build(args.forecasts, work)
-    with tempfile.TemporaryDirectory() as tmp:
-        served = served_as_forecasts(db, Path(tmp))
-        conn = read_only(served)
-        n = conn.execute("select count(*) from forecasts").fetchone()[0]
-        conn.close()
-        import datasette
-
-        ledger = {"db": str(db), "forecasts": n, "db_mb": round(db.stat().st_size / 2**20, 1),
-                  "datasette": datasette.__version__, "requests": args.requests, "warmup": args.warmup,
-                  "seed": args.seed}
-        pages = [p for p in PAGES if p in args.pages or p == FLOOR]
-        report: dict = {"ledger": ledger}
-        try:
-            report["pages"] = summarise(measure(served, pages, args.requests, args.warmup, args.seed))
-        except Failed as e:
-            report["failed"] = str(e)
-        if args.plans:  # also after a failure: they tell why
-            say("recording and explaining each page's SQL")
+    pages = [p for p in PAGES if p in args.pages or p == FLOOR]
+    report = latency(db, pages, args.requests, args.warmup, args.seed)
+    if args.plans:  # also after a failure: they tell why
+        say("recording and explaining each page's SQL")
+        with tempfile.TemporaryDirectory() as tmp:
+            served = served_as_forecasts(db, Path(tmp))
             paths = {name: row_path(forecast_ids(served, 1, args.seed)[0]) if name == "forecast" else PAGES[name]
                      for name in pages if name != FLOOR}
             report["plans"] = explain(served, page_queries(served, paths), args.large)
@@ -446,7 +457,7 @@ def main() -> None:
         print(json.dumps(report, indent=2, default=str))
     else:
         if "pages" in report:
-            print(table(ledger, report["pages"]))
+            print(table(report["ledger"], report["pages"]))
         if args.plans:
             print(plans_text(report["plans"], args.large))
     if "failed" in report:

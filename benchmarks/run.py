@@ -219,19 +219,16 @@ def measure(n: int, work: Path, repeat: int) -> dict:
 def measure_pages(n: int, work: Path, requests: int) -> dict:
     """Datasette's latency on the ledger of N forecasts, served immutable as a published instance:
     {"ledger": what was served, "pages": figures per page}, as datasette_latency reports them."""
-    import datasette
-
     db = work / f"ledger-{n}" / "ledger.db"
     conn = sqlite3.connect(db)
     conn.execute("pragma wal_checkpoint(TRUNCATE)")  # an immutable server reads the main file only
     conn.close()
-    warmup = 10
-    with tempfile.TemporaryDirectory() as tmp:
-        served = datasette_latency.served_as_forecasts(db, Path(tmp))
-        times = datasette_latency.measure(served, list(datasette_latency.PAGES), requests, warmup, 1)
-    ledger = {"db": db.name, "forecasts": n, "db_mb": round(db.stat().st_size / 2**20, 1),
-              "datasette": datasette.__version__, "warmup": warmup}
-    return {"ledger": ledger, "pages": datasette_latency.summarise(times)}
+    result = datasette_latency.latency(db, list(datasette_latency.PAGES), requests)
+    if "failed" in result:
+        raise SystemExit(f"FAILED: {result['failed']}")
+    # named as in the other tables: the file alone (not this machine's directory), and N
+    result["ledger"].update(db=db.name, forecasts=n)
+    return result
 
 
 TARGETS = [
