@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import random
-import sqlite3
 import sys
 import tempfile
 import time
@@ -27,7 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from datasette_latency import build, free_port, percentile, serve, stop, wait_ready  # noqa: E402
+from datasette_latency import (FLOOR, PAGES, SEED, build, forecast_ids, free_port, percentile,  # noqa: E402
+                               row_path, serve, stop, wait_ready)
 
 CALIBRATION_SQL = ("select lower, upper, n, mean_forecast, observed, ci_low, ci_high from calibration_bins "
                    "where scope = 'all' and bins = 10 order by bin")
@@ -59,16 +59,17 @@ async def client(base: str, pages: dict[str, list[str]], until: float, max_reque
 def run(clients: int, seconds: float, forecasts: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         db = build(forecasts, Path(tmp))
-        ids = [r[0] for r in sqlite3.connect(db).execute("select id from forecasts order by random() limit 200")]
+        forecast_pages = [row_path(i) for i in forecast_ids(db, 50, SEED)]
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = serve(db, port)
         try:
             wait_ready(base, time.monotonic() + 60)
-            pages = {"leaderboard": ["/forecasts/leaderboard.json?min_n=5&board=raw", "/forecasts/leaderboard?min_n=5&board=raw"],
+            leaderboard = PAGES["leaderboard"]
+            pages = {"leaderboard": [leaderboard.replace("?", ".json?", 1), leaderboard],
                      "chart query": ["/forecasts.json?" + str(httpx.QueryParams({"sql": CALIBRATION_SQL}))],
-                     "versions (floor)": ["/-/versions.json"],
-                     "forecast page": [f"/forecasts/forecasts/{i}" for i in ids[:50]]}
+                     "versions (floor)": [PAGES[FLOOR]],
+                     "forecast page": forecast_pages}
             results = {name: [] for name in pages}
             errors = {name: 0 for name in pages}
             start = time.monotonic()
