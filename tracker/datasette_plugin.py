@@ -153,7 +153,7 @@ async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dic
 
     forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
                           [forecast_id])
-    if forecast is None:
+    if forecast is None:  # reached: Datasette shows the row of "id,anything" by its first part alone
         return {}
     qid = forecast["question_id"]
     history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(conn, qid))
