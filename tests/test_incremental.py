@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import derived
 from scipy import stats
 
-from tracker import reports, scoreboard, scoring, sufficient
+from tracker import reports, scoreboard, scoring, sufficient, tables
 from tracker.db import open_db, writing
 from tracker.errors import TrackerError
 from tracker.outcomes import resolve, unresolve
@@ -333,6 +333,10 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
         with writing(db):
             scoreboard.refresh(db, [])  # nothing touched: nothing to report
         assert seen == []
+        # an import writes the staged forecasts after its last row is read, then re-scores
+        (tmp_path / "g.csv").write_text("question_id,author,probability,made_on\nq2,Ann,0.4,2019-01-02\n")
+        import_forecasts(db, tmp_path / "g.csv")
+        assert seen == [tables.WRITING_FORECASTS, *scoreboard.STAGES]
     finally:
         scoreboard.ON_STAGE.reset(token)
 

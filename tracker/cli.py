@@ -87,9 +87,10 @@ def _show(as_json: bool, data, text) -> None:
 
 
 @contextlib.contextmanager
-def _scoring_stages(enabled: bool):
-    """On a terminal, one line on stderr as each stage of re-scoring starts, with the time so far:
-    on a large ledger re-scoring takes minutes after the last row is read (ON_STAGE in scoreboard)."""
+def _stages(enabled: bool):
+    """On a terminal, one line on stderr as each stage of writing and re-scoring starts, with the
+    time so far: on a large ledger they take minutes after the last row is read (ON_STAGE in
+    scoreboard)."""
     if not enabled:
         yield
         return
@@ -99,7 +100,7 @@ def _scoring_stages(enabled: bool):
 
     start = time.perf_counter()
     token = scoreboard.ON_STAGE.set(
-        lambda stage: typer.echo(f"Scoring, {time.perf_counter() - start:7.1f} s: {stage}…", err=True))
+        lambda stage: typer.echo(f"{time.perf_counter() - start:7.1f} s: {stage}…", err=True))
     try:
         yield
     finally:
@@ -142,12 +143,12 @@ def import_(
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
         recs = [records.load_record(p) for p in records.record_paths(paths)]
-        with _scoring_stages(on_terminal):
+        with _stages(on_terminal):
             result = records.import_records(conn, recs, texts=text or [], note=note)
     elif kind in tables.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
-        with _scoring_stages(on_terminal):
+        with _stages(on_terminal):
             result = tables.import_files(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
@@ -355,7 +356,7 @@ def rescore(
 
     conn = _open(db, create=False)
     start = time.perf_counter()
-    with writing(conn, note), _scoring_stages(not as_json and sys.stderr.isatty()):
+    with writing(conn, note), _stages(not as_json and sys.stderr.isatty()):
         scoreboard.refresh(conn)
     result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
               "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}

@@ -472,11 +472,13 @@ def _scored_pairs(db: Database) -> int:
 STAGES = ("taking out the old terms", "scoring forecasts", "time-weighted and peer scores", "adding the new terms",
           "group scores and calibration", "difficulty-adjusted fit")
 
-#: Called with each stage's name as it starts (the CLI shows them in a progress bar on a terminal).
+#: Called with each stage's name as it starts (the CLI shows them, one line each, on a terminal):
+#: re-scoring's stages, and an import's work after its last row is read.
 ON_STAGE: ContextVar[Callable[[str], None] | None] = ContextVar("tracker_on_stage", default=None)
 
 
-def _stage(name: str) -> None:
+def stage(name: str) -> None:
+    """Report that a long write's stage `name` starts (see ON_STAGE)."""
     report = ON_STAGE.get()
     if report is not None:
         report(name)
@@ -551,24 +553,24 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
                       *(t for t, _ in GROUPS.values())):
             db.conn.execute(f"delete from {table}")
     if not full:
-        _stage(STAGES[0])
+        stage(STAGES[0])
         delta.fold(db, qids, -1)
-    _stage(STAGES[1])
+    stage(STAGES[1])
     _score_forecasts(db, qids)
     _score_multiple_choice(db, qids)
-    _stage(STAGES[2])
+    stage(STAGES[2])
     _time_weighted(db, qids)
     _peer(db, qids)
-    _stage(STAGES[3])
+    stage(STAGES[3])
     delta.fold(db, qids, +1)
-    _stage(STAGES[4])
+    stage(STAGES[4])
     _apply(db, delta, full)
     _question_scores(db, qids, delta)
     delta = None  # let the fit below reuse its memory: on a full rescore it is the largest
     if refit is None:
         refit = full or _scored_pairs(db) <= REFIT_LIMIT
     if refit:
-        _stage(STAGES[5])
+        stage(STAGES[5])
         _adjusted(db)
     else:
         db.conn.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")

@@ -272,11 +272,13 @@ def _chunks(rows: Iterable[Row], parse: Callable, run: _Run) -> Iterator[list]:
 
 
 def _import(run: _Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], object], chunk: Callable,
-            temp: tuple[str, ...], temp_tables: tuple[str, ...], kind: str, note: str | None) -> dict:
+            temp: tuple[str, ...], temp_tables: tuple[str, ...], kind: str, note: str | None,
+            flush: Callable[[_Run], None] | None = None) -> dict:
     """What both table imports do around their own checks: read the file (or an adapter's
     `rows`), parse each row with `parse(where, row)` (a TrackerError rejects it), and hand the
     parsed rows to `chunk(run, batch)` in chunks, in one transaction with TEMP staging tables;
-    then log the import and re-score the questions touched. Returns the counts."""
+    then `flush(run)` (writes that wait for the whole file), log the import and re-score the
+    questions touched. Returns the counts."""
     db, path = run.db, run.path
     if rows is None:
         table = TableFile(path)
@@ -298,6 +300,8 @@ def _import(run: _Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], 
                 chunk(run, batch)
                 run.tick()
             run.tick()  # reading is over (a file of no rows has had no chunk): a bar shows it full
+            if flush is not None:
+                flush(run)
             touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
         finally:
             run.drop(*temp_tables)
@@ -432,7 +436,7 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
                           "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position,
                sha256)
     return _import(run, rows, lambda where, row: _parse_forecast(where, row, columns), _forecast_chunk,
-                   _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note)
+                   _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note, flush=_write_forecasts)
 
 
 def _forecast_chunk(run: _Run, batch: list) -> None:
@@ -496,8 +500,15 @@ def _forecast_chunk(run: _Run, batch: list) -> None:
         staged_authors += [(seq, rec.fid, aid, name, i) for i, (aid, name) in
                            enumerate(zip(rec.author_ids, rec.names), 1)]
     _write_questions(conn, created_questions, changed_questions)
-    if staged:
-        _write_forecasts(run, staged, staged_authors, staged_seen)
+    # The forecasts wait in the staging tables until the whole file is read (_write_forecasts):
+    # no later row is checked against them (repeats are caught by _import_seen), and writing
+    # them all at once, in key order, appends to the indexes instead of splitting pages all over.
+    conn.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
+    conn.executemany(
+        "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, interval_low, "
+        "interval_high, method, phrase, quote, note, authors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
+    conn.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
+                     "values (?, ?, ?, ?, ?)", staged_authors)
     run.seq = seq
 
 
@@ -561,14 +572,15 @@ def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -
         conn.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
 
 
-def _write_forecasts(run: _Run, staged: list, staged_authors: list, staged_seen: list) -> None:
+#: the stage reported while the staged forecasts are written (after the progress bar is full)
+WRITING_FORECASTS = "writing the forecasts"
+
+
+def _write_forecasts(run: _Run) -> None:
+    """Write the file's staged forecasts: new authors, then each forecast created, updated or left
+    unchanged by comparison with what is there, in set-based statements over the whole file."""
     conn, counts = run.conn, run.counts
-    conn.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
-    conn.executemany(
-        "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, interval_low, "
-        "interval_high, method, phrase, quote, note, authors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
-    conn.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
-                     "values (?, ?, ?, ?, ?)", staged_authors)
+    scoreboard.stage(WRITING_FORECASTS)
     # New people, under the first spelling of their name in the file.
     counts["authors_created"] += conn.execute("""
         insert into authors (id, name, affiliation)
@@ -599,16 +611,14 @@ def _write_forecasts(run: _Run, staged: list, staged_authors: list, staged_seen:
         insert into main.forecasts ({_FORECAST_COLUMNS})
         select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
                null, null, phrase, quote, null, null, null, null, null, note
-        from temp._import_forecasts where status = 'created' order by seq""")
+        from temp._import_forecasts where status = 'created' order by id""")
     conn.execute("""
         insert into main.forecast_authors (forecast_id, author_id, position)
         select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
         join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
-        order by a.seq, a.position""")
+        order by a.forecast_id, a.author_id""")
     conn.execute("""insert or ignore into temp._import_touched
                     select question_id from temp._import_forecasts where status != 'unchanged'""")
-    conn.execute("delete from temp._import_forecasts")
-    conn.execute("delete from temp._import_forecast_authors")
 
 
 # ------------------------------------------------------------------ outcomes
