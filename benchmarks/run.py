@@ -8,7 +8,9 @@ as a user runs it):
 - import: `tracker import --kind forecasts` against the floor, the same rows read with Python's
   csv module and inserted with executemany into a bare SQLite table (target: at most 3x);
   also the same import with the audit trail's triggers removed (what the audit costs), the
-  outcomes import, and re-importing the same file (must change nothing)
+  outcomes import, and re-importing the same file (must change nothing); and the schema bound
+  (benchmarks/schema_bound.py: the same rows written into tracker's schema by plain SQL with no
+  checks, with and without the audit triggers), what SQLite itself can do with the ledger
 - peak memory of the import (the child's own ru_maxrss, from os.wait4) (target: under 400 MB)
 - `tracker score --by author --json` and `tracker calibration --json` against
   benchmarks/pandas_baseline.py computing the same numbers from the same CSVs (target: 2x
@@ -68,10 +70,15 @@ conn.commit()
 """
 
 
+def _env(cmd: list[str]) -> dict | None:
+    """The environment of tracker's processes (see ENV) for tracker and the scripts that import it."""
+    return ENV if cmd[:3] == TRACKER or cmd[1].endswith("schema_bound.py") else None
+
+
 def run(cmd: list[str]) -> tuple[float, None, str]:
     """(wall seconds, None, stdout) of a command run to completion."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=ENV if cmd[:3] == TRACKER else None)
+    proc = subprocess.run(cmd, capture_output=True, cwd=ROOT, env=_env(cmd))
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode()[-2000:]}")
@@ -82,7 +89,7 @@ def run_peak(cmd: list[str]) -> tuple[float, float, str]:
     """Like run, but reaps the child with os.wait4 to read its own peak memory."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
-                            env=ENV if cmd[:3] == TRACKER else None)
+                            env=_env(cmd))
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -96,12 +103,18 @@ def median_time(cmd: list[str], repeat: int) -> float:
     return statistics.median(run(cmd)[0] for _ in range(repeat))
 
 
-def without_audit(db: Path) -> None:
-    """An empty ledger whose audit triggers are gone: what the import costs without the trail."""
-    # tracker's own open_db creates and migrates it (`tracker rescore` refuses a missing ledger,
-    # which once left this measuring an import with the triggers still in place)
+def migrated(db: Path) -> Path:
+    """A fresh, empty ledger with tracker's schema (made by tracker's own open_db: `tracker rescore`
+    refuses a missing ledger, which once left the runner measuring the wrong thing)."""
+    fresh(db)
     subprocess.run([PY, "-c", "import sys; from tracker.db import open_db; open_db(sys.argv[1]).conn.close()",
                     str(db)], cwd=ROOT, check=True, env=ENV)
+    return db
+
+
+def without_audit(db: Path) -> Path:
+    """An empty ledger whose audit triggers are gone: what the import costs without the trail."""
+    migrated(db)
     conn = sqlite3.connect(db)
     for (name,) in conn.execute("select name from sqlite_master where type = 'trigger' "
                                 "and name like '_history_json%'").fetchall():
@@ -113,6 +126,19 @@ def without_audit(db: Path) -> None:
     conn.close()
     if left or not tables:
         raise SystemExit(f"{db}: expected a migrated ledger without audit triggers")
+    return db
+
+
+def same_forecasts(a: Path, b: Path) -> bool:
+    """Whether two ledgers hold the same forecasts (count, keys and probabilities, summed)."""
+    sql = "select count(*), min(id), max(id), round(sum(probability), 6), (select count(*) from forecast_authors) " \
+          "from forecasts"
+    found = []
+    for db in (a, b):
+        conn = sqlite3.connect(db)
+        found.append(conn.execute(sql).fetchone())
+        conn.close()
+    return found[0] == found[1]
 
 
 def compare(tracker_scores: list[dict], tracker_cal: dict, pandas_out: dict) -> float:
@@ -172,11 +198,18 @@ def measure(n: int, work: Path, repeat: int) -> dict:
     r["import_s"], r["import_mb"], _ = run_peak(TRACKER + ["import", "--kind", "forecasts", str(forecasts),
                                                            "--db", str(db)])
     say(f"import {r['import_s']:.2f} s, {r['import_mb']:.0f} MB")
-    bare = fresh(directory / "no-audit.db")
-    without_audit(bare)
+    bare = without_audit(directory / "no-audit.db")
     r["import_no_audit_s"], _, _ = run_peak(TRACKER + ["import", "--kind", "forecasts", str(forecasts),
                                                        "--db", str(bare)])
     say(f"import without audit triggers {r['import_no_audit_s']:.2f} s")
+    # What SQLite itself does with tracker's schema and no checks, with and without the audit trail
+    bound_cmd = [PY, str(ROOT / "benchmarks" / "schema_bound.py"), str(forecasts)]
+    bound = migrated(directory / "bound.db")
+    r["bound_s"], r["bound_mb"], _ = run_peak(bound_cmd + [str(bound)])
+    r["bound_no_audit_s"], _, _ = run_peak(bound_cmd + [str(without_audit(directory / "bound-no-audit.db"))])
+    if not same_forecasts(bound, db):
+        raise SystemExit(f"{bound}: the schema bound wrote other forecasts than tracker's import")
+    say(f"schema bound {r['bound_s']:.2f} s, without audit triggers {r['bound_no_audit_s']:.2f} s")
     r["outcomes_s"], r["outcomes_mb"], _ = run_peak(TRACKER + ["import", "--kind", "outcomes", str(outcomes),
                                                                "--db", str(db)])
     say(f"outcomes import {r['outcomes_s']:.2f} s")
@@ -253,6 +286,13 @@ def report(results: list[dict]) -> str:
                      f"{'yes' if r['import_mb'] < 400 else 'NO'} |")
         lines.append(f"| {r['n']:,} | import without audit triggers | {r['import_no_audit_s']:.2f} s | "
                      f"{r['floor_s']:.2f} s (floor) | {r['import_no_audit_s'] / r['floor_s']:.2f}x | | |")
+        for label, key, base in (("schema bound (no checks)", "bound_s", "floor_s"),
+                                 ("schema bound, no audit triggers", "bound_no_audit_s", "floor_s"),
+                                 ("import against the schema bound", "import_s", "bound_s"),
+                                 ("same, both without audit triggers", "import_no_audit_s", "bound_no_audit_s")):
+            base_name = "floor" if base == "floor_s" else "bound"
+            lines.append(f"| {r['n']:,} | {label} | {r[key]:.2f} s | {r[base]:.2f} s ({base_name}) | "
+                         f"{r[key] / r[base]:.2f}x | | |")
         lines.append(f"| {r['n']:,} | outcomes import (scores everything) | {r['outcomes_s']:.2f} s | | | | |")
         lines.append(f"| {r['n']:,} | re-import, same file | {r['reimport_s']:.2f} s | {r['import_s']:.2f} s (import) | "
                      f"{r['reimport_s'] / r['import_s']:.2f}x | changes nothing | "
@@ -266,7 +306,7 @@ def report(results: list[dict]) -> str:
         lines += ["", f"Growth from N = {a['n']:,} to N = {b['n']:,} ({growth:.0f}x the forecasts); "
                       "exponent 1 is linear:", "",
                   "| figure | smallest N | largest N | grew | exponent |", "| --- | --- | --- | --- | --- |"]
-        for key in ("floor_s", "import_s", "import_no_audit_s", "outcomes_s", "reimport_s", "import_mb", "score_s",
+        for key in ("floor_s", "bound_s", "bound_no_audit_s", "import_s", "import_no_audit_s", "outcomes_s", "reimport_s", "import_mb", "score_s",
                     "calibration_s", "pandas_s", "resolve_s", "help_s", "rescore_s"):
             x, y = a[key], b[key]
             unit = "MB" if key.endswith("mb") else "s"

@@ -17,7 +17,6 @@ rest is imported; a rejected row has no effect at all (it creates no author or q
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -365,7 +364,7 @@ def _parse_forecast(where: str, row: dict, columns: _Columns) -> _Forecast:
         if f.method not in ("stated", "analyst"):
             raise TrackerError(f"{where}: method {f.method!r} must be 'stated' or 'analyst' in a table")
         given = row.get("id")
-        f.fid = values.slug(given, f"{where}: id") if not _blank(given) else _forecast_id(
+        f.fid = values.slug(given, f"{where}: id") if not _blank(given) else values.table_forecast_id(
             f.qid, author_ids, f.made_on, f.doc)
         f.phrase = values.text(row.get("phrase"), f"{where}: phrase")
         f.quote = values.text(row.get("quote"), f"{where}: quote")
@@ -374,12 +373,6 @@ def _parse_forecast(where: str, row: dict, columns: _Columns) -> _Forecast:
         e.stage, e.partial = stage, f  # type: ignore[attr-defined]
         raise
     return f
-
-
-def _forecast_id(qid: str, authors: list[str], made_on: str, doc: str | None) -> str:
-    """A forecast from a table with no id is known by question, authors, date and document."""
-    key = "\x1f".join([qid, ";".join(authors), made_on, doc or ""])
-    return "t-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _digest(f: _Forecast) -> int:

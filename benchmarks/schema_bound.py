@@ -1,0 +1,59 @@
+"""What SQLite itself can do with tracker's schema: the benchmark's forecasts CSV written into a
+migrated ledger with no checks at all, as fast as we know how. The import's second baseline,
+between the floor (a bare table) and `tracker import` (every check, with its messages).
+
+    python benchmarks/schema_bound.py FORECASTS.csv LEDGER.db   # LEDGER.db: made by tracker, empty
+
+The rows go with `executemany` into a TEMP table, as the floor's do, with each forecast's key
+(tracker's id for a row with no id: a hash of question, author and date). Then plain SQL writes
+authors, questions, forecasts and their author links, sorted by key, in one transaction, with
+the ledger's keys, indexes, foreign keys and (unless its triggers were removed) the audit trail.
+It reads the generator's six columns only (question_id, author, probability, made_on,
+resolve_by, topic): it is a measurement, not an importer. The runner checks that it writes the
+same forecasts as `tracker import`.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import sys
+from functools import lru_cache
+
+
+def main(source: str, ledger: str) -> None:
+    from tracker.values import slugify, table_forecast_id  # the key tracker gives a row without an id
+
+    author_id = lru_cache(maxsize=None)(slugify)  # a few thousand names, as tracker caches them
+
+    conn = sqlite3.connect(ledger, isolation_level=None)
+    conn.execute("pragma foreign_keys = on")
+    conn.execute("pragma cache_size = -131072")  # as tracker's import has it
+    conn.execute("begin immediate")
+    conn.execute("""create temp table s (line integer primary key, question_id text, author text, probability real,
+                    made_on text, resolve_by text, topic text, id text)""")
+    with open(source, newline="", encoding="utf-8") as f:
+        rows = csv.reader(f)
+        if next(rows) != ["question_id", "author", "probability", "made_on", "resolve_by", "topic"]:
+            raise SystemExit(f"{source}: not the generator's columns")
+        conn.executemany("insert into s values (?, ?, ?, ?, ?, ?, ?, ?)",
+                         ((line, q, a, p, m, rb, t, table_forecast_id(q, [author_id(a)], m, None))
+                          for line, (q, a, p, m, rb, t) in enumerate(rows, 2)))
+    # one slug per distinct name (a few thousand), not one per row
+    conn.execute("create temp table names (name text primary key, id text not null) without rowid")
+    conn.executemany("insert into names values (?, ?)",
+                     [(name, slugify(name)) for (name,) in conn.execute("select distinct author from s")])
+    conn.execute("insert into authors (id, name) select id, name from names order by id")
+    conn.execute("""insert into questions (id, title, resolve_by, topics, note)
+                    select question_id, question_id, max(resolve_by), json_array(max(topic)), 'bound'
+                    from s group by question_id""")
+    conn.execute("""insert into forecasts (id, question_id, made_on, probability, method)
+                    select id, question_id, made_on, probability, 'stated' from s order by id""")
+    conn.execute("""insert into forecast_authors (forecast_id, author_id, position)
+                    select s.id, n.id, 1 from s join names n on n.name = s.author order by s.id""")
+    conn.execute("commit")
+    conn.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
