@@ -94,7 +94,7 @@ def _insert(db: Database, table: str, rows: Iterable[dict], key: tuple[str, ...]
     if key:
         sql += (f" on conflict ({', '.join(key)}) do update set "
                 + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key and c not in indexed))
-    db.conn.executemany(sql, [tuple(r.get(c) for c in columns) for r in rows])
+    db.conn.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
     of_key = " and ".join(f"[{k}] = ?" for k in key)
     for c in indexed if key else ():
         db.conn.executemany(f"update [{table}] set [{c}] = ? where {of_key} and [{c}] is not ?",
