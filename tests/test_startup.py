@@ -12,8 +12,9 @@ from tracker.db import LATEST_STEP, open_db
 from tracker.tables import import_forecasts, import_outcomes
 
 #: never needed to record one outcome: sqlite-utils (60-70 ms to import), dateparser (dates in
-#: words only), pandas, and pydantic (which Typer 0.28 and later load to check every option)
-NEVER = ("sqlite_utils", "dateparser", "pandas", "pydantic")
+#: words only), pandas, pydantic (which Typer 0.28 and later load to check every option), and
+#: statistics (3-4 ms with random, fractions and decimal, for one normal quantile)
+NEVER = ("sqlite_utils", "dateparser", "pandas", "pydantic", "statistics")
 #: needed only to refit the difficulty-adjusted board, which one outcome on a large ledger leaves
 #: stale (scoreboard.REFIT_LIMIT)
 FIT = ("scipy", "numpy")

@@ -77,29 +77,80 @@ def alternative_readings(phrase: str, language: str | None) -> tuple[tuple[str, 
     return tuple(wording.alternative_readings(phrase, language))
 
 
-def _insert(db: Database, table: str, rows: Iterable[dict]) -> None:
+def _insert(db: Database, table: str, rows: Iterable[dict], key: tuple[str, ...] = (),
+            indexed: tuple[str, ...] = ()) -> None:
     """Insert rows (dicts with the same keys) with one executemany. sqlite-utils' insert_all
-    inspects every value for JSON conversion, which cost more than the scoring on a full rescore."""
+    inspects every value for JSON conversion, which cost more than the scoring on a full rescore.
+
+    With `key`, a row whose key is stored already is written over it in place (every row holds
+    every column of its table). SQLite rewrites a row's entry in every index on a column an
+    UPDATE sets, changed or not, so the `indexed` columns are set apart, where they differ."""
     rows = list(rows)
     if not rows:
         return
     columns = list(dict.fromkeys(c for r in rows for c in r))  # a missing key is NULL
     sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
            f"values ({', '.join('?' * len(columns))})")
-    db.conn.executemany(sql, [tuple(r.get(c) for c in columns) for r in rows])
+    if key:
+        sql += (f" on conflict ({', '.join(key)}) do update set "
+                + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key and c not in indexed))
+    db.conn.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
+    of_key = " and ".join(f"[{k}] = ?" for k in key)
+    for c in indexed if key else ():
+        db.conn.executemany(f"update [{table}] set [{c}] = ? where {of_key} and [{c}] is not ?",
+                            [(r.get(c), *(r[k] for k in key), r.get(c)) for r in rows])
 
 
 # ------------------------------------------------------------------ per forecast
 
-def _clear(db: Database, table: str, qids: list[str] | None) -> tuple[str, dict]:
-    """Delete `table`'s rows for the questions `qids` (every row when None) and return the filter
-    that selects the same questions' forecasts (`f.question_id`), to recompute just those rows."""
-    if qids is None:
-        db.conn.execute(f"delete from {table}")
-        return "", {}
-    params = {"keys": _json(qids)}
-    db.conn.execute(f"delete from {table} where question_id in (select value from json_each(:keys))", params)
-    return "and f.question_id in (select value from json_each(:keys))", params
+#: the key of each table kept per forecast, per question or per (author, question), and the
+#: other columns it has an index on
+_KEYS = {"forecast_scores": (("forecast_id",), ("question_id",)),
+         "multiple_choice_scores": (("forecast_id",), ("question_id",)),
+         "time_weighted_scores": (("author_id", "question_id"), ()),
+         "peer_scores": (("question_id", "author_id"), ("forecast_id",)),
+         "question_scores": (("question_id",), ())}
+
+#: Questions up to which a refresh writes their rows over the stored ones in place. Deleting and
+#: inserting them again gave every row a new rowid, so each index not led by question_id (on
+#: forecast_id, on author_id) had an entry rewritten per row, on pages scattered across it: a
+#: third of the pages one resolve wrote at 1M forecasts. Above this, the rows are deleted first,
+#: so that the stored rows' keys need not be held (an import can touch every question).
+IN_PLACE_QUESTIONS = 64
+
+
+class _Rows:
+    """Where a refresh writes one per-question table's rows for the questions `qids` (all when
+    None): `scope` and `params` select the same questions' forecasts (`f.question_id`)."""
+
+    def __init__(self, db: Database, table: str, qids: list[str] | None) -> None:
+        self.db, self.table = db, table
+        self.key: tuple[str, ...] = ()
+        self.indexed: tuple[str, ...] = ()
+        self.stored: set[tuple] = set()  # in place: the keys stored and not yet written over
+        if qids is None:
+            db.conn.execute(f"delete from {table}")
+            self.scope, self.params = "", {}
+            return
+        self.params = {"keys": _json(qids)}
+        self.scope = "and f.question_id in (select value from json_each(:keys))"
+        of_questions = f"from {table} where question_id in (select value from json_each(:keys))"
+        if len(qids) > IN_PLACE_QUESTIONS:
+            db.conn.execute(f"delete {of_questions}", self.params)
+            return
+        self.key, self.indexed = _KEYS[table]
+        self.stored = set(db.conn.execute(f"select {', '.join(self.key)} {of_questions}", self.params))
+
+    def write(self, rows: list[dict]) -> None:
+        if self.key:
+            self.stored.difference_update(tuple(r[k] for k in self.key) for r in rows)
+        _insert(self.db, self.table, rows, self.key, self.indexed)
+
+    def close(self) -> None:
+        """Delete the stored rows that no new row wrote over (a forecast no longer scored)."""
+        if self.stored:
+            self.db.conn.executemany(f"delete from {self.table} where {' and '.join(f'{k} = ?' for k in self.key)}",
+                                     list(self.stored))
 
 
 #: a forecast's authors as a JSON array, sorted (the score rows keep the groups they count in)
@@ -108,7 +159,7 @@ _AUTHOR_IDS = """(select json_group_array(author_id) from (select author_id from
 
 
 def _score_forecasts(db: Database, qids: list[str] | None) -> None:
-    scope, params = _clear(db, "forecast_scores", qids)
+    out = _Rows(db, "forecast_scores", qids)
     rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
@@ -117,7 +168,7 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             left join documents d on d.id = f.document_id
-            where co.outcome in ('yes', 'no') and f.probability is not null {scope}""", params):
+            where co.outcome in ('yes', 'no') and f.probability is not null {out.scope}""", out.params):
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
         log, clipped = scoring.log_score(p, y)
         horizon = _days(f["made_on"], f["resolve_by"]) if f["resolve_by"] else None
@@ -135,9 +186,10 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "readings": _readings(f["phrase"], f["language"]),
         })
         if len(rows) == _BATCH:  # a full rescore streams: memory stays flat in the ledger's size
-            _insert(db, "forecast_scores", rows)
+            out.write(rows)
             rows = []
-    _insert(db, "forecast_scores", rows)
+    out.write(rows)
+    out.close()
 
 
 def _readings(phrase: str | None, language: str | None) -> str | None:
@@ -147,14 +199,14 @@ def _readings(phrase: str | None, language: str | None) -> str | None:
 
 def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
     """Multi-category Brier (0..2) and log score of forecasts on multiple-choice questions."""
-    scope, params = _clear(db, "multiple_choice_scores", qids)
+    out = _Rows(db, "multiple_choice_scores", qids)
     rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probabilities, q.options, co.outcome,
                    {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where q.kind = 'multiple_choice' and co.outcome != 'annulled' {scope}""", params):
+            where q.kind = 'multiple_choice' and co.outcome != 'annulled' {out.scope}""", out.params):
         options = json.loads(f["options"])
         dist = json.loads(f["probabilities"])
         probs = [dist[o] for o in options]
@@ -163,7 +215,8 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
         rows.append({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
                      "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
                      "log_clipped": int(clipped), "author_ids": f["author_ids"]})
-    _insert(db, "multiple_choice_scores", rows)
+    out.write(rows)
+    out.close()
 
 
 # ------------------------------------------------------------------ per author and question
@@ -171,7 +224,7 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
 def _time_weighted(db: Database, qids: list[str] | None) -> None:
     """Good Judgment Open's view of updates: a daily Brier from an author's first forecast on a
     question until the outcome became known, the latest forecast carried forward."""
-    where, params = _clear(db, "time_weighted_scores", qids)
+    out = _Rows(db, "time_weighted_scores", qids)
     rows = []
     cursor = db.conn.execute(f"""
             select fa.author_id, f.question_id, f.made_on, f.probability,
@@ -179,8 +232,8 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {where}
-            order by fa.author_id, f.question_id, f.made_on, f.id""", params)
+            where co.outcome in ('yes', 'no') {out.scope}
+            order by fa.author_id, f.question_id, f.made_on, f.id""", out.params)
     # one (author, question) series at a time, in date order
     for (author, qid), series in groupby(cursor, key=lambda r: (r[0], r[1])):
         series = list(series)
@@ -194,21 +247,22 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
                      "first_made_on": first.isoformat(), "end_on": end.isoformat(),
                      "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
         if len(rows) == _BATCH:
-            _insert(db, "time_weighted_scores", rows)
+            out.write(rows)
             rows = []
-    _insert(db, "time_weighted_scores", rows)
+    out.write(rows)
+    out.close()
 
 
 def _peer(db: Database, qids: list[str] | None) -> None:
     """Metaculus peer scores on questions with two or more authors, each author's latest forecast."""
-    where, params = _clear(db, "peer_scores", qids)
+    out = _Rows(db, "peer_scores", qids)
     rows = []
     cursor = db.conn.execute(f"""
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {where}
-            order by f.question_id, f.made_on, f.id""", params)
+            where co.outcome in ('yes', 'no') {out.scope}
+            order by f.question_id, f.made_on, f.id""", out.params)
     for qid, forecasts in groupby(cursor, key=lambda r: r[0]):  # one question at a time
         by_author: dict[str, tuple[str, float]] = {}
         for _, author, fid, p, outcome in forecasts:
@@ -219,9 +273,10 @@ def _peer(db: Database, qids: list[str] | None) -> None:
         rows += [{"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
                  for a, (fid, p) in by_author.items()]
         if len(rows) >= _BATCH:
-            _insert(db, "peer_scores", rows)
+            out.write(rows)
             rows = []
-    _insert(db, "peer_scores", rows)
+    out.write(rows)
+    out.close()
 
 
 # ------------------------------------------------------------------ group sums
@@ -436,8 +491,9 @@ def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
 
 
 def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None:
-    _clear(db, "question_scores", qids)
-    _insert(db, "question_scores", delta.questions)
+    out = _Rows(db, "question_scores", qids)
+    out.write(delta.questions)
+    out.close()
 
 
 # ------------------------------------------------------------------ everyone against everyone

@@ -204,6 +204,15 @@ def t_quantile(q: float, df: int) -> float:
 
 @lru_cache(maxsize=64)
 def normal_quantile(q: float) -> float:
-    from statistics import NormalDist
+    """statistics.NormalDist().inv_cdf(q). Importing statistics (with random, fractions and
+    decimal) costs a process 3-4 ms, most of what every write that re-derives a group imports
+    beyond start-up, so the C function NormalDist calls is used directly where CPython has it."""
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"need 0 < q < 1, got q={q}")
+    try:
+        from _statistics import _normal_dist_inv_cdf
+    except ImportError:  # another Python: NormalDist's own fallback
+        from statistics import NormalDist
 
-    return NormalDist().inv_cdf(q)
+        return NormalDist().inv_cdf(q)
+    return _normal_dist_inv_cdf(q, 0.0, 1.0)
