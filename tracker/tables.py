@@ -4,10 +4,11 @@ Validation is row by row in Python, in file order, with the same one-line messag
 file:line as ever. The database work is batched: rows are taken in chunks of `CHUNK`; for each
 chunk the state the checks need (questions, documents, forecast ids seen earlier in the file) is
 fetched with one query per kind, the chunk's rows are checked in order against it, and the rows
-that pass go with `executemany` into TEMP staging tables, from which set-based SQL creates
-authors, writes forecasts and their authors, and sorts each row into created, updated or
-unchanged. Memory holds one chunk, never the file: ids seen earlier in the file (for the
-duplicate check) and the questions a write touched live in TEMP tables too.
+that pass go with `executemany` into TEMP staging tables. Forecasts wait there until the whole
+file is read; then set-based SQL creates authors, sorts each row into created, updated or
+unchanged, and writes forecasts and their authors in key order. Memory holds one chunk, never
+the file: the staged rows, ids seen earlier in the file (for the duplicate check) and the
+questions a write touched live in TEMP tables, and SQLite's sort is bounded by its cache.
 
 The whole file is one transaction (`writing`), so a bad row anywhere leaves the database as it
 was. With `skip_invalid` a bad row is reported through `on_reject` and left out instead, and the
