@@ -28,7 +28,7 @@ from typing import Any
 
 import datasette.handle_exception
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.utils import urlsafe_components
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
@@ -153,8 +153,6 @@ async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dic
 
     forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
                           [forecast_id])
-    if forecast is None:  # reached: Datasette shows the row of "id,anything" by its first part alone
-        return {}
     qid = forecast["question_id"]
     history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(conn, qid))
     scores = await _one(datasette, database, "select * from forecast_scores where forecast_id = ?", [forecast_id])
@@ -247,7 +245,9 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
     async def inner():
         pks = request.url_vars.get("pks")
-        return await ROW_PAGES[table](datasette, database, tilde_decode(pks)) if pks else {}
+        # the row's key as Datasette reads it (split at commas, each part tilde-decoded): the
+        # three tables have one-column keys, so "id,anything" shows the row of "id"
+        return await ROW_PAGES[table](datasette, database, urlsafe_components(pks)[0]) if pks else {}
 
     return inner
 
