@@ -96,7 +96,7 @@ def _insert(db: Database, table: str, rows: Iterable[dict], key: tuple[str, ...]
                 + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key and c not in indexed))
     db.conn.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
     of_key = " and ".join(f"[{k}] = ?" for k in key)
-    for c in indexed if key else ():
+    for c in indexed:  # (only with a key: see _Rows)
         db.conn.executemany(f"update [{table}] set [{c}] = ? where {of_key} and [{c}] is not ?",
                             [(r.get(c), *(r[k] for k in key), r.get(c)) for r in rows])
 
@@ -128,6 +128,7 @@ class _Rows:
         self.key: tuple[str, ...] = ()
         self.indexed: tuple[str, ...] = ()
         self.stored: set[tuple] = set()  # in place: the keys stored and not yet written over
+        self.pending: list[dict] = []
         if qids is None:
             db.conn.execute(f"delete from {table}")
             self.scope, self.params = "", {}
@@ -141,13 +142,23 @@ class _Rows:
         self.key, self.indexed = _KEYS[table]
         self.stored = set(db.conn.execute(f"select {', '.join(self.key)} {of_questions}", self.params))
 
-    def write(self, rows: list[dict]) -> None:
+    def add(self, *rows: dict) -> None:
+        """Add rows, written _BATCH at a time: a full rescore streams, so memory stays flat in
+        the ledger's size."""
+        self.pending.extend(rows)
+        if len(self.pending) >= _BATCH:
+            self._write()
+
+    def _write(self) -> None:
+        rows, self.pending = self.pending, []
         if self.key:
             self.stored.difference_update(tuple(r[k] for k in self.key) for r in rows)
         _insert(self.db, self.table, rows, self.key, self.indexed)
 
     def close(self) -> None:
-        """Delete the stored rows that no new row wrote over (a forecast no longer scored)."""
+        """Write the rows left, and delete the stored rows that no new row wrote over (a
+        forecast no longer scored)."""
+        self._write()
         if self.stored:
             self.db.conn.executemany(f"delete from {self.table} where {' and '.join(f'{k} = ?' for k in self.key)}",
                                      list(self.stored))
@@ -160,7 +171,6 @@ _AUTHOR_IDS = """(select json_group_array(author_id) from (select author_id from
 
 def _score_forecasts(db: Database, qids: list[str] | None) -> None:
     out = _Rows(db, "forecast_scores", qids)
-    rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
                    q.topics, f.interval_low, f.interval_high, f.phrase, d.language,
@@ -172,7 +182,7 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
         log, clipped = scoring.log_score(p, y)
         horizon = _days(f["made_on"], f["resolve_by"]) if f["resolve_by"] else None
-        rows.append({
+        out.add({
             "forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"], "probability": p,
             "brier": scoring.brier(p, y), "log_score": log, "log_clipped": int(clipped),
             "brier_gj": scoring.brier_gj(p, y), "log_score_bits": log / math.log(2),
@@ -185,10 +195,6 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             "p_high": p if f["interval_high"] is None else f["interval_high"],
             "readings": _readings(f["phrase"], f["language"]),
         })
-        if len(rows) == _BATCH:  # a full rescore streams: memory stays flat in the ledger's size
-            out.write(rows)
-            rows = []
-    out.write(rows)
     out.close()
 
 
@@ -200,7 +206,6 @@ def _readings(phrase: str | None, language: str | None) -> str | None:
 def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
     """Multi-category Brier (0..2) and log score of forecasts on multiple-choice questions."""
     out = _Rows(db, "multiple_choice_scores", qids)
-    rows = []
     for f in dict_rows(db.conn, f"""
             select f.id, f.question_id, f.probabilities, q.options, co.outcome,
                    {_AUTHOR_IDS}
@@ -212,10 +217,9 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
         probs = [dist[o] for o in options]
         k = options.index(f["outcome"])
         log, clipped = scoring.log_score_multi(probs, k)
-        rows.append({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
-                     "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
-                     "log_clipped": int(clipped), "author_ids": f["author_ids"]})
-    out.write(rows)
+        out.add({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
+                   "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
+                   "log_clipped": int(clipped), "author_ids": f["author_ids"]})
     out.close()
 
 
@@ -225,7 +229,6 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
     """Good Judgment Open's view of updates: a daily Brier from an author's first forecast on a
     question until the outcome became known, the latest forecast carried forward."""
     out = _Rows(db, "time_weighted_scores", qids)
-    rows = []
     cursor = db.conn.execute(f"""
             select fa.author_id, f.question_id, f.made_on, f.probability,
                    coalesce(co.resolved_on, q.resolve_by) as end_on, co.outcome
@@ -243,20 +246,15 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
         end = dt.date.fromisoformat(end_on) if end_on else first
         # A forecast made on (or after) the day the outcome became known still counts for one day.
         end = max(end, first + dt.timedelta(days=1))
-        rows.append({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
-                     "first_made_on": first.isoformat(), "end_on": end.isoformat(),
-                     "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
-        if len(rows) == _BATCH:
-            out.write(rows)
-            rows = []
-    out.write(rows)
+        out.add({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
+                   "first_made_on": first.isoformat(), "end_on": end.isoformat(),
+                   "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
     out.close()
 
 
 def _peer(db: Database, qids: list[str] | None) -> None:
     """Metaculus peer scores on questions with two or more authors, each author's latest forecast."""
     out = _Rows(db, "peer_scores", qids)
-    rows = []
     cursor = db.conn.execute(f"""
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
@@ -270,12 +268,8 @@ def _peer(db: Database, qids: list[str] | None) -> None:
         if len(by_author) < 2:
             continue
         peers = scoring.peer_scores({a: p for a, (_, p) in by_author.items()})
-        rows += [{"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
-                 for a, (fid, p) in by_author.items()]
-        if len(rows) >= _BATCH:
-            out.write(rows)
-            rows = []
-    out.write(rows)
+        out.add(*({"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
+                  for a, (fid, p) in by_author.items()))
     out.close()
 
 
@@ -492,7 +486,7 @@ def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
 
 def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None:
     out = _Rows(db, "question_scores", qids)
-    out.write(delta.questions)
+    out.add(*delta.questions)
     out.close()
 
 
