@@ -538,9 +538,9 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                 doc = dict(rec.document)
                 text = supplied.get(doc["sha256"] or "")
                 doc["text"] = text[1] if text else None
-                language = _language(db, doc["id"])
+                before = _language(db, doc["id"])
                 _upsert(db, "documents", doc, counts["documents"], keep=("text",))
-                if language is not None and _language(db, doc["id"]) != language:
+                if before is not None and before[0] != doc["language"]:  # the upsert stores doc's language
                     touched_questions.update(scoreboard.questions_of_document(db, doc["id"]))
                 _set_links(db, "document_authors", "document_id", doc["id"], "author_id", rec.document_authors)
             for q in rec.questions:
@@ -641,7 +641,7 @@ def _dump(data: dict) -> str:
 def _export_outcomes(db: Database, question_ids: list[str]) -> list[dict]:
     out = []
     for qid in question_ids:
-        for o in outcome_log(db.conn, qid):
+        for o in outcome_log(db.conn, qid, in_force=False):  # the export does not say which
             ev = [_clean(e) for e in o["evidence"]]
             out.append(_clean({
                 "question": qid,

@@ -18,6 +18,7 @@ rest is imported; a rejected row has no effect at all (it creates no author or q
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -249,7 +250,7 @@ class _Run:
     def finish(self, kind: str) -> None:
         if self.skip_invalid:
             self.counts["rejects"] = self.rejects
-        _log_import(self.db, self.path, kind, self.counts, self.sha256)
+        log_import(self.db, str(self.path), self.sha256 or sha256_file(self.path), kind, self.counts)
 
 
 def _chunks(rows: Iterable[Row], parse: Callable, run: _Run) -> Iterator[list]:
@@ -365,7 +366,7 @@ def _parse_forecast(where: str, row: dict, columns: _Columns) -> _Forecast:
         if f.method not in ("stated", "analyst"):
             raise TrackerError(f"{where}: method {f.method!r} must be 'stated' or 'analyst' in a table")
         given = row.get("id")
-        f.fid = values.slug(given, f"{where}: id") if not _blank(given) else values.table_forecast_id(
+        f.fid = values.slug(given, f"{where}: id") if not _blank(given) else table_forecast_id(
             f.qid, author_ids, f.made_on, f.doc)
         f.phrase = values.text(row.get("phrase"), f"{where}: phrase")
         f.quote = values.text(row.get("quote"), f"{where}: quote")
@@ -374,6 +375,12 @@ def _parse_forecast(where: str, row: dict, columns: _Columns) -> _Forecast:
         e.stage, e.partial = stage, f  # type: ignore[attr-defined]
         raise
     return f
+
+
+def table_forecast_id(qid: str, authors: list[str], made_on: str, doc: str | None) -> str:
+    """A forecast from a table with no id is known by question, authors, date and document."""
+    key = "\x1f".join([qid, ";".join(authors), made_on, doc or ""])
+    return "t-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _digest(f: _Forecast) -> int:
@@ -587,9 +594,10 @@ def _write_forecasts(run: _Run) -> None:
         update temp._import_forecasts as s
         set status = case when {_SAME_FORECAST} then 'unchanged' else 'updated' end, old_question_id = f.question_id
         from main.forecasts f where f.id = s.id""")
-    for status, n in conn.execute("select status, count(*) from temp._import_forecasts group by status"):
+    by_status = dict(conn.execute("select status, count(*) from temp._import_forecasts group by status"))
+    for status, n in by_status.items():
         counts[status] += n
-    if conn.execute("select 1 from temp._import_forecasts where status = 'updated' limit 1").fetchone():
+    if by_status.get("updated"):
         conn.execute("""insert or ignore into temp._import_touched
                         select old_question_id from temp._import_forecasts where status = 'updated'""")
         conn.execute("""
@@ -713,10 +721,6 @@ def _outcome_chunk(run: _Run, batch: list) -> None:
     conn.execute("insert or ignore into temp._import_touched select question_id from temp._import_outcomes")
     conn.execute("delete from temp._import_outcomes")
     conn.execute("delete from temp._import_evidence")
-
-
-def _log_import(db: Database, path: Path, kind: str, counts: dict, sha256: str | None = None) -> None:
-    log_import(db, str(path), sha256 or sha256_file(path), kind, counts)
 
 
 # ------------------------------------------------------------------ files, adapters, progress, summary

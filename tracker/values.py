@@ -7,7 +7,6 @@ a date means the same thing wherever it is written.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
 
@@ -88,12 +87,6 @@ def slugify(name: str) -> str:
     folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
     return s
-
-
-def table_forecast_id(qid: str, authors: list[str], made_on: str, doc: str | None) -> str:
-    """A forecast from a table with no id is known by question, authors, date and document."""
-    key = "\x1f".join([qid, ";".join(authors), made_on, doc or ""])
-    return "t-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def text(value: object, where: str, *, required: bool = False) -> str | None:
