@@ -134,6 +134,31 @@ def derived(db) -> dict[str, list[dict]]:
     return out
 
 
+def rescored_copy(db):
+    """A copy of the database with every score recomputed from the ledger alone."""
+    import sqlite3
+
+    from tracker import scoreboard
+    from tracker.sqlite_utils_lean import Database
+
+    copy = sqlite3.connect(":memory:")
+    db.conn.backup(copy)
+    other = Database(copy)
+    with other.atomic():
+        scoreboard.refresh(other)
+    return other
+
+
+def count_fits(monkeypatch) -> list:
+    """From now on, one item per fit of the difficulty-adjusted board (the fit itself still runs)."""
+    from tracker import scoreboard
+
+    fits = []
+    real_fit = scoreboard._adjusted
+    monkeypatch.setattr(scoreboard, "_adjusted", lambda d: fits.append(1) or real_fit(d))
+    return fits
+
+
 def dump(db_or_path) -> list[str]:
     """The whole database as SQL, to compare two states exactly."""
     import sqlite3

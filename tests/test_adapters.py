@@ -114,13 +114,9 @@ def test_an_adapter_import_hashes_its_file_once(db, fatebook_csv, monkeypatch):
 def test_an_adapter_import_scores_once(db, fatebook_csv, monkeypatch):
     """An adapter imports a file's forecasts and then its outcomes; the scores (and the board's
     fit over every author and question) are computed once, after both, and equal a full rescore."""
-    from tracker import scoreboard
-    from test_incremental import rescored_copy
-    from conftest import derived
+    from conftest import count_fits, derived, rescored_copy
 
-    fits = []
-    real_fit = scoreboard._adjusted
-    monkeypatch.setattr(scoreboard, "_adjusted", lambda d: fits.append(1) or real_fit(d))
+    fits = count_fits(monkeypatch)
     import_file(db, fatebook_csv, "fatebook")
     assert len(fits) == 1
     assert db.execute("select pairs from board_fits").fetchone()[0] > 0  # the fit saw the outcomes

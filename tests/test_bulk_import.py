@@ -225,17 +225,13 @@ def test_the_progress_bar_ends_cleanly_however_much_is_read(db, tmp_path, capsys
 
 
 def test_several_files_in_one_import_are_scored_once(db, tmp_path, monkeypatch):
-    from tracker import scoreboard
-
-    from test_incremental import rescored_copy
+    from conftest import count_fits, rescored_copy
 
     (tmp_path / "f.csv").write_text("question_id,author,probability,made_on\nq1,Ann,0.7,2019-01-01\n"
                                     "q1,Bob,0.4,2019-01-01\nq2,Ann,0.2,2019-01-02\nq3,Bob,0.9,2019-01-02\n")
     (tmp_path / "o.csv").write_text("question_id,outcome,resolved_on\nq1,yes,2019-02-01\nq2,no,2019-02-01\n")
     tables.import_files(db, [tmp_path / "f.csv"], "forecasts")
-    fits = []
-    real_fit = scoreboard._adjusted
-    monkeypatch.setattr(scoreboard, "_adjusted", lambda d: fits.append(1) or real_fit(d))
+    fits = count_fits(monkeypatch)
     (tmp_path / "o2.csv").write_text("question_id,outcome,resolved_on\nq3,yes,2019-02-01\n")
     tables.import_files(db, [tmp_path / "o.csv", tmp_path / "o2.csv"], "outcomes")
     assert len(fits) == 1

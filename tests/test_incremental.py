@@ -4,13 +4,12 @@ import json
 import math
 import random
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from conftest import derived
+from conftest import derived, rescored_copy
 from scipy import stats
 
 from tracker import reports, scoreboard, scoring, sufficient, tables
@@ -77,18 +76,6 @@ def test_murphy_identity_from_sums_by_hand():
 
 
 # ------------------------------------------------------------------ every write equals a full rescore
-
-def rescored_copy(db):
-    """A copy of the database with every score recomputed from the ledger alone."""
-    copy = sqlite3.connect(":memory:")
-    db.conn.backup(copy)
-    from tracker.sqlite_utils_lean import Database
-
-    other = Database(copy)
-    with other.atomic():
-        scoreboard.refresh(other)
-    return other
-
 
 PHRASES = ["likely", "highly likely", "unlikely", "even chance", "almost certainly", "", ""]
 
