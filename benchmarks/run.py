@@ -70,9 +70,13 @@ conn.commit()
 """
 
 
+#: the schema bound (benchmarks/schema_bound.py), which imports tracker's id function
+BOUND = [PY, str(ROOT / "benchmarks" / "schema_bound.py")]
+
+
 def _env(cmd: list[str]) -> dict | None:
     """The environment of tracker's processes (see ENV) for tracker and the scripts that import it."""
-    return ENV if cmd[:3] == TRACKER or cmd[1].endswith("schema_bound.py") else None
+    return ENV if cmd[:3] == TRACKER or cmd[:2] == BOUND else None
 
 
 def run(cmd: list[str]) -> tuple[float, None, str]:
@@ -203,7 +207,7 @@ def measure(n: int, work: Path, repeat: int) -> dict:
                                                        "--db", str(bare)])
     say(f"import without audit triggers {r['import_no_audit_s']:.2f} s")
     # What SQLite itself does with tracker's schema and no checks, with and without the audit trail
-    bound_cmd = [PY, str(ROOT / "benchmarks" / "schema_bound.py"), str(forecasts)]
+    bound_cmd = BOUND + [str(forecasts)]
     bound = migrated(directory / "bound.db")
     r["bound_s"], r["bound_mb"], _ = run_peak(bound_cmd + [str(bound)])
     r["bound_no_audit_s"], _, _ = run_peak(bound_cmd + [str(without_audit(directory / "bound-no-audit.db"))])

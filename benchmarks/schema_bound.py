@@ -22,7 +22,8 @@ from functools import lru_cache
 
 
 def main(source: str, ledger: str) -> None:
-    from tracker.values import slugify, table_forecast_id  # the key tracker gives a row without an id
+    from tracker.tables import table_forecast_id  # the key tracker gives a row without an id
+    from tracker.values import slugify
 
     author_id = lru_cache(maxsize=None)(slugify)  # a few thousand names, as tracker caches them
 
@@ -31,26 +32,26 @@ def main(source: str, ledger: str) -> None:
     conn.execute("pragma cache_size = -131072")  # as tracker's import has it
     conn.execute("begin immediate")
     conn.execute("""create temp table s (line integer primary key, question_id text, author text, probability real,
-                    made_on text, resolve_by text, topic text, id text)""")
+                    made_on text, resolve_by text, topic text, author_id text, id text)""")
     with open(source, newline="", encoding="utf-8") as f:
         rows = csv.reader(f)
         if next(rows) != ["question_id", "author", "probability", "made_on", "resolve_by", "topic"]:
             raise SystemExit(f"{source}: not the generator's columns")
-        conn.executemany("insert into s values (?, ?, ?, ?, ?, ?, ?, ?)",
-                         ((line, q, a, p, m, rb, t, table_forecast_id(q, [author_id(a)], m, None))
-                          for line, (q, a, p, m, rb, t) in enumerate(rows, 2)))
-    # one slug per distinct name (a few thousand), not one per row
-    conn.execute("create temp table names (name text primary key, id text not null) without rowid")
-    conn.executemany("insert into names values (?, ?)",
-                     [(name, slugify(name)) for (name,) in conn.execute("select distinct author from s")])
-    conn.execute("insert into authors (id, name) select id, name from names order by id")
+
+        def staged():
+            for line, (q, a, p, m, rb, t) in enumerate(rows, 2):
+                aid = author_id(a)
+                yield line, q, a, p, m, rb, t, aid, table_forecast_id(q, [aid], m, None)
+
+        conn.executemany("insert into s values (?, ?, ?, ?, ?, ?, ?, ?, ?)", staged())
+    conn.execute("insert into authors (id, name) select author_id, min(author) from s group by author_id")
     conn.execute("""insert into questions (id, title, resolve_by, topics, note)
                     select question_id, question_id, max(resolve_by), json_array(max(topic)), 'bound'
                     from s group by question_id""")
     conn.execute("""insert into forecasts (id, question_id, made_on, probability, method)
                     select id, question_id, made_on, probability, 'stated' from s order by id""")
     conn.execute("""insert into forecast_authors (forecast_id, author_id, position)
-                    select s.id, n.id, 1 from s join names n on n.name = s.author order by s.id""")
+                    select id, author_id, 1 from s order by id""")
     conn.execute("commit")
     conn.close()
 
