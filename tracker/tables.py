@@ -199,6 +199,13 @@ _probability = _cached(values.probability)
 _slug = _cached(values.slug)
 
 
+@lru_cache(maxsize=65536)
+def _topic_list(stored: str) -> tuple[str, ...]:
+    """A question's stored topics (JSON), parsed once: the questions are fetched again for each
+    chunk, and a million rows would otherwise parse them a million times."""
+    return tuple(json.loads(stored))
+
+
 def _keys(items: Iterable[str]) -> str:
     return json.dumps(sorted({k for k in items if k is not None}))
 
@@ -550,9 +557,10 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     if rec.topics:
         have = q["topic_list"]
         if have is None:
-            have = q["topic_list"] = json.loads(q["topics"])
-        merged = have + [t for t in rec.topics if t not in have]
-        if merged != have:
+            have = q["topic_list"] = _topic_list(q["topics"])
+        new = [t for t in rec.topics if t not in have]
+        if new:
+            merged = [*have, *new]
             change.update({"topics": json.dumps(merged, ensure_ascii=False), "topic_list": merged})
     if resolve_by is not None and q["resolve_by"] is None:
         change["resolve_by"] = resolve_by
