@@ -7,7 +7,8 @@ between the floor (a bare table) and `tracker import` (every check, with its mes
 The rows go with `executemany` into a TEMP table, as the floor's do, with each forecast's key
 (tracker's id for a row with no id: a hash of question, author and date). Then plain SQL writes
 authors, questions, forecasts and their author links, sorted by key, in one transaction, with
-the ledger's keys, indexes, foreign keys and (unless its triggers were removed) the audit trail.
+the ledger's keys, indexes (built after the rows, as tracker's import builds them for a large
+file), foreign keys and (unless its triggers were removed) the audit trail.
 It reads the generator's six columns only (question_id, author, probability, made_on,
 resolve_by, topic): it is a measurement, not an importer. The runner checks that it writes the
 same forecasts as `tracker import`.
@@ -22,7 +23,8 @@ from functools import lru_cache
 
 
 def main(source: str, ledger: str) -> None:
-    from tracker.tables import table_forecast_id  # the key tracker gives a row without an id
+    from tracker.db import indexes_built_after
+    from tracker.tables import BULK_TABLES, table_forecast_id  # the key tracker gives a row without an id
     from tracker.values import slugify
 
     author_id = lru_cache(maxsize=None)(slugify)  # a few thousand names, as tracker caches them
@@ -48,10 +50,11 @@ def main(source: str, ledger: str) -> None:
     conn.execute("""insert into questions (id, title, resolve_by, topics, note)
                     select question_id, question_id, max(resolve_by), json_array(max(topic)), 'bound'
                     from s group by question_id""")
-    conn.execute("""insert into forecasts (id, question_id, made_on, probability, method)
-                    select id, question_id, made_on, probability, 'stated' from s order by id""")
-    conn.execute("""insert into forecast_authors (forecast_id, author_id, position)
-                    select id, author_id, 1 from s order by id""")
+    with indexes_built_after(conn, BULK_TABLES):  # as tracker's import does for a large file
+        conn.execute("""insert into forecasts (id, question_id, made_on, probability, method)
+                        select id, question_id, made_on, probability, 'stated' from s order by id""")
+        conn.execute("""insert into forecast_authors (forecast_id, author_id, position)
+                        select id, author_id, 1 from s order by id""")
     conn.execute("commit")
     conn.close()
 

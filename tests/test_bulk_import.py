@@ -4,6 +4,7 @@ with the scores every write keeps."""
 
 import json
 import random
+import sqlite3
 import tracemalloc
 
 import pytest
@@ -105,6 +106,61 @@ def test_database_check_before_a_later_python_check_in_the_same_row(db, tmp_path
                  "q,Ann,0.5,2019-01-01,nodoc,0.6,0.9\n")
     with pytest.raises(TrackerError, match="unknown document 'nodoc'"):
         import_forecasts(db, p)
+
+
+def _schema(db):
+    return db.execute("select type, name, tbl_name, sql from sqlite_master order by type, name").fetchall()
+
+
+def _trail(db):
+    """The audit trail of forecasts and their authors (what was written, not when)."""
+    return [db.execute(f"select operation, {keys}, updated_values from _history_json_{t} order by id").fetchall()
+            for t, keys in (("forecasts", "pk_id"), ("forecast_authors", "pk_forecast_id, pk_author_id"))]
+
+
+def _dropped_indexes(db, run):
+    """What `run()` does, and the indexes it dropped on the way (traced from SQLite itself)."""
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        result = run()
+    finally:
+        db.conn.set_trace_callback(None)
+    return result, [s for s in statements if s.lower().startswith("drop index")]
+
+
+def test_a_bulk_write_builds_the_same_ledger(tmp_path, monkeypatch):
+    """Building the indexes after a large write (tables.BULK_ROWS) gives the same rows, the same
+    audit trail and the same schema as keeping them up to date row by row; a later file that
+    would not at least double the forecasts keeps them up to date."""
+    first, second = messy_table(tmp_path / "a.csv", 150, seed=3), messy_table(tmp_path / "b.csv", 40, seed=4)
+    second.write_text(second.read_text().replace(",f", ",g"))  # other ids: new forecasts
+    ledgers = {}
+    for bulk_rows in (1, 10**9):
+        monkeypatch.setattr(tables, "BULK_ROWS", bulk_rows)
+        db = open_db(tmp_path / f"{bulk_rows}.db")
+        schema = _schema(db)
+        counts, dropped = _dropped_indexes(db, lambda: import_forecasts(db, first, skip_invalid=True))
+        assert len(dropped) == (10 if bulk_rows == 1 else 0), dropped
+        assert counts["created"] > 100
+        counts, dropped = _dropped_indexes(db, lambda: import_forecasts(db, second, skip_invalid=True))
+        assert counts["created"] > 20 and dropped == []
+        assert _schema(db) == schema
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        ledgers[bulk_rows] = (ledger(db), _trail(db), derived(db))
+    assert ledgers[1] == ledgers[10**9]
+
+
+def test_a_bulk_write_that_fails_leaves_the_indexes_and_rows(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(tables, "BULK_ROWS", 1)
+    db.execute("""create trigger refuse_boom before insert on forecast_authors when new.author_id = 'boom'
+                  begin select raise(abort, 'no boom'); end""")
+    p = tmp_path / "f.csv"
+    p.write_text("question_id,author,probability,made_on\nq1,Ann,0.5,2019-01-01\nq2,Boom,0.5,2019-01-01\n")
+    before = dump(db)
+    with pytest.raises(sqlite3.IntegrityError, match="no boom"):
+        import_forecasts(db, p)
+    assert dump(db) == before
 
 
 def test_changed_row_is_updated_and_rescored(db, tmp_path):

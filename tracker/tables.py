@@ -6,7 +6,8 @@ chunk the state the checks need (questions, documents, forecast ids seen earlier
 fetched with one query per kind, the chunk's rows are checked in order against it, and the rows
 that pass go with `executemany` into TEMP staging tables. Forecasts wait there until the whole
 file is read; then set-based SQL creates authors, sorts each row into created, updated or
-unchanged, and writes forecasts and their authors in key order. Memory holds one chunk, never
+unchanged, and writes forecasts and their authors in key order (a file that at least doubles a
+large ledger has their indexes built after its rows, by one sort each: `BULK_ROWS`). Memory holds one chunk, never
 the file: the staged rows, ids seen earlier in the file (for the duplicate check) and the
 questions a write touched live in TEMP tables, and SQLite's sort is bounded by its cache.
 
@@ -22,13 +23,14 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
 from .sqlite_utils_lean import Database
 
 from . import scoreboard, values
-from .db import writing
+from .db import indexes_built_after, writing
 from .documents import sha256_file
 from .errors import TrackerError
 from .import_log import log_import
@@ -581,6 +583,12 @@ def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -
         conn.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
 
 
+#: A file that creates at least this many forecasts, and at least as many as the ledger holds,
+#: has the indexes of forecasts, their authors and their audit trail built after its rows are
+#: written (db.indexes_built_after): at a million rows that is ~15 % of the write (benchmarks/).
+BULK_ROWS = 50_000
+BULK_TABLES = ["forecasts", "forecast_authors", "_history_json_forecasts", "_history_json_forecast_authors"]
+
 #: the stage reported while the staged forecasts are written (after the progress bar is full)
 WRITING_FORECASTS = "writing the forecasts"
 
@@ -617,16 +625,19 @@ def _write_forecasts(run: _Run) -> None:
             from temp._import_forecasts s where s.id = f.id and s.status = 'updated'""")
         conn.execute("""delete from main.forecast_authors where forecast_id in
                         (select id from temp._import_forecasts where status = 'updated')""")
-    conn.execute(f"""
-        insert into main.forecasts ({_FORECAST_COLUMNS})
-        select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
-               null, null, phrase, quote, null, null, null, null, null, note
-        from temp._import_forecasts where status = 'created' order by id""")
-    conn.execute("""
-        insert into main.forecast_authors (forecast_id, author_id, position)
-        select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
-        join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
-        order by a.forecast_id, a.author_id""")
+    bulk = (by_status.get("created", 0) >= BULK_ROWS
+            and by_status["created"] >= conn.execute("select count(*) from main.forecasts").fetchone()[0])
+    with indexes_built_after(conn, BULK_TABLES) if bulk else nullcontext():
+        conn.execute(f"""
+            insert into main.forecasts ({_FORECAST_COLUMNS})
+            select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
+                   null, null, phrase, quote, null, null, null, null, null, note
+            from temp._import_forecasts where status = 'created' order by id""")
+        conn.execute("""
+            insert into main.forecast_authors (forecast_id, author_id, position)
+            select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
+            join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
+            order by a.forecast_id, a.author_id""")
     conn.execute("""insert or ignore into temp._import_touched
                     select question_id from temp._import_forecasts where status != 'unchanged'""")
 
