@@ -245,6 +245,22 @@ def test_predictionbook_older_names_and_jsonl(db, tmp_path):
     assert db["author_scores"].get("gwern")["brier"] == pytest.approx(((0.3) ** 2 + (0.2) ** 2) / 2)
 
 
+@pytest.mark.parametrize("name,content,message", [
+    ("empty", b"\n", "empty.jsonl: file is empty"),
+    ("latin1", '{"id": 1, "description": "J\u00fcrgen?"}\n'.encode("latin-1"), "latin1.jsonl: not UTF-8 text (byte"),
+    ("broken", b'{"id": 1,\n', "broken.jsonl:1: broken JSON ("),
+    ("list", b'[1, 2]\n', "list.jsonl:1: expected a prediction (a JSON object) per line"),
+])
+def test_bad_predictionbook_lines_are_a_one_line_error(tmp_path, db_path, name, content, message):
+    """A .jsonl dump is read as any JSONL table is (tables.TableFile), with the same errors."""
+    p = tmp_path / f"{name}.jsonl"
+    p.write_bytes(content)
+    out = runner.invoke(app, ["import", "--kind", "predictionbook", str(p)])
+    assert out.exit_code == 1, out.output
+    assert out.stderr.startswith("Error: ") and message in out.stderr, out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.output, out.stderr
+
+
 def test_predictionbook_bad_confidence_is_named(db, tmp_path):
     p = tmp_path / "pb.json"
     p.write_text(json.dumps([pb_prediction(9, "X?", "2030-01-01T00:00:00Z", None,

@@ -85,7 +85,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from collections import Counter
@@ -94,7 +93,7 @@ from pathlib import Path
 
 from . import values
 from .errors import TrackerError
-from .tables import TableFile, bytes_read
+from .tables import TableFile
 
 KINDS = ("fatebook", "predictionbook")
 
@@ -120,24 +119,16 @@ def day(value: object) -> object:
 
 class Adapted:
     """One source file as forecast rows and outcome rows (each a fresh iterator), with what was
-    dropped and how far reading has got."""
+    dropped and how far reading has got (through `_table`, the TableFile reading it, if any)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.size = path.stat().st_size if path.exists() else 0
         self.dropped: Counter = Counter()
-        self._raw = None
+        self._table: TableFile | None = None
 
     def position(self) -> int:
-        return bytes_read(self._raw, self.size)
-
-    def _open_text(self):
-        try:
-            raw = self.path.open("rb")
-        except OSError as e:
-            raise TrackerError(f"{self.path}: cannot read ({e.strerror})") from None
-        self._raw = raw
-        return raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return self._table.position() if self._table is not None else 0
 
     def forecasts(self) -> Iterator:
         raise NotImplementedError
@@ -164,9 +155,6 @@ class Fatebook(Adapted):
     def __init__(self, path: Path):
         super().__init__(path)
         self._table = TableFile(path, check_header=self._check_header)
-
-    def position(self) -> int:
-        return self._table.position()
 
     def _check_header(self, fields: list[str]) -> None:
         missing = [c for c in FATEBOOK_REQUIRED if c not in fields]
@@ -225,23 +213,9 @@ class PredictionBook(Adapted):
     def _predictions(self) -> Iterator[tuple[str, dict | TrackerError]]:
         """(where, prediction) for each prediction in the file."""
         if self.path.suffix.lower() in (".jsonl", ".ndjson"):
-            raw, stream = self._open_text()
-            with raw:
-                try:
-                    for n, line in enumerate(stream, 1):
-                        if not line.strip():
-                            continue
-                        try:
-                            p = json.loads(line)
-                        except json.JSONDecodeError as e:
-                            yield str(n), TrackerError(f"{self.path}:{n}: broken JSON ({e.msg})")
-                            continue
-                        if not isinstance(p, dict):
-                            yield str(n), TrackerError(f"{self.path}:{n}: expected a prediction (a JSON object) per line")
-                            continue
-                        yield str(n), p
-                except UnicodeDecodeError as e:
-                    raise TrackerError(f"{self.path}: not UTF-8 text (byte {e.start})") from None
+            self._table = TableFile(self.path, jsonl_object="a prediction (a JSON object)")
+            for n, p in self._table.rows():
+                yield str(n), p
             return
         try:
             data = json.loads(self.path.read_bytes().decode("utf-8-sig"))

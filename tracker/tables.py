@@ -68,11 +68,13 @@ class TableFile:
     columns, broken JSON) comes out as a TrackerError in its place, so an import that skips bad
     rows can go on; a file that cannot be read at all (not UTF-8, broken quoting) raises.
     `check_header`, if given, is called with a CSV's column names before its first row (to
-    raise a TrackerError for a file that is not what the reader expects)."""
+    raise a TrackerError for a file that is not what the reader expects); `jsonl_object` is what
+    each line of a .jsonl must be, as its error names it."""
 
-    def __init__(self, path: str | Path, check_header: Callable[[list[str]], None] | None = None):
+    def __init__(self, path: str | Path, check_header: Callable[[list[str]], None] | None = None,
+                 jsonl_object: str = "a JSON object"):
         self.path = Path(path)
-        self.check_header = check_header
+        self.check_header, self.jsonl_object = check_header, jsonl_object
         suffix = self.path.suffix.lower()
         if suffix not in (".csv", ".jsonl", ".ndjson"):
             raise TrackerError(f"{self.path}: unknown table type {suffix or '(none)'!r}; use .csv or .jsonl")
@@ -132,7 +134,7 @@ class TableFile:
                 yield n, TrackerError(f"{self.path}:{n}: broken JSON ({e.msg})")
                 continue
             if not isinstance(row, dict):
-                yield n, TrackerError(f"{self.path}:{n}: expected a JSON object per line")
+                yield n, TrackerError(f"{self.path}:{n}: expected {self.jsonl_object} per line")
                 continue
             yield n, row
         if not seen:
