@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from .sqlite_utils_lean import Database
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
 
 
 def last_sha256(db: Database, path: str) -> str | None:

@@ -26,8 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
-
-from .sqlite_utils_lean import Database
+from typing import TYPE_CHECKING
 
 from . import scoreboard, values
 from .db import indexes_built_after, writing
@@ -35,6 +34,9 @@ from .documents import sha256_file
 from .errors import TrackerError
 from .import_log import log_import
 from .outcomes import fit_outcome
+
+if TYPE_CHECKING:
+    from .sqlite_utils_lean import Database
 
 FORECAST_REQUIRED = ["question_id", "author", "probability", "made_on"]
 FORECAST_OPTIONAL = ["id", "document", "question", "resolve_by", "phrase", "quote", "topic", "method",
