@@ -591,12 +591,16 @@ def test_publish_replaces_only_a_snapshot(ledger, tmp_path, monkeypatch):
     assert (target / "snapshot.json").exists()
 
 
-def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(tmp_path, monkeypatch):
+def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(ledger, tmp_path, monkeypatch):
     from tracker import scoreboard
     from tracker.db import open_db
     from tracker.outcomes import resolve
 
-    path = build_ledger(tmp_path)
+    path = tmp_path / "forecasts.db"  # a copy of the module's ledger, which the other tests read
+    source, copy = sqlite3.connect(ledger), sqlite3.connect(path)
+    source.backup(copy)
+    source.close()
+    copy.close()
     db = open_db(path)
     open_question = db.execute("""select f.question_id from forecasts f join forecast_authors fa
                                   on fa.forecast_id = f.id where fa.author_id = 'ann' and f.probability is not null
