@@ -159,7 +159,6 @@ def writing(db: Ledger | Database, note: str | None = None) -> Iterator[Ledger |
         db.conn.execute("COMMIT")
 
 
-
 @contextmanager
 def indexes_built_after(conn: sqlite3.Connection, tables: list[str]) -> Iterator[None]:
     """Drop the tables' own indexes (their keys stay) for the block, and build them again after it.

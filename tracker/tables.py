@@ -7,9 +7,10 @@ fetched with one query per kind, the chunk's rows are checked in order against i
 that pass go with `executemany` into TEMP staging tables. Forecasts wait there until the whole
 file is read; then set-based SQL creates authors, sorts each row into created, updated or
 unchanged, and writes forecasts and their authors in key order (a file that at least doubles a
-large ledger has their indexes built after its rows, by one sort each: `BULK_ROWS`). Memory holds one chunk, never
-the file: the staged rows, ids seen earlier in the file (for the duplicate check) and the
-questions a write touched live in TEMP tables, and SQLite's sort is bounded by its cache.
+large ledger has their indexes built after its rows, by one sort each: `BULK_ROWS`). Memory
+holds one chunk, never the file: the staged rows, ids seen earlier in the file (for the
+duplicate check) and the questions a write touched live in TEMP tables, and SQLite's sort is
+bounded by its cache.
 
 The whole file is one transaction (`writing`), so a bad row anywhere leaves the database as it
 was. With `skip_invalid` a bad row is reported through `on_reject` and left out instead, and the
@@ -589,7 +590,7 @@ def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -
 
 #: A file that creates at least this many forecasts, and at least as many as the ledger holds,
 #: has the indexes of forecasts, their authors and their audit trail built after its rows are
-#: written (db.indexes_built_after): at a million rows that is ~15 % of the write (benchmarks/).
+#: written (db.indexes_built_after): at a million rows that saves 10-15 % of the write.
 BULK_ROWS = 50_000
 BULK_TABLES = ["forecasts", "forecast_authors", "_history_json_forecasts", "_history_json_forecast_authors"]
 
