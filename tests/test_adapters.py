@@ -157,17 +157,24 @@ def test_not_a_fatebook_export(db, tmp_path):
         import_file(db, p, "fatebook")
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("empty", b"", "empty.csv: file is empty"),
-    ("latin1", (",".join(FATEBOOK_HEADER) + "\nJ\u00fcrgen?\n").encode("latin-1"), "latin1.csv: not UTF-8 text (byte"),
-    ("broken", (",".join(FATEBOOK_HEADER) + '\n"unclosed\n').encode(), "broken.csv: broken CSV ("),
-    ("short", (",".join(FATEBOOK_HEADER) + "\nJust a title,,Ann\n").encode(),
+@pytest.mark.parametrize("kind,name,content,message", [
+    ("fatebook", "empty.csv", b"", "empty.csv: file is empty"),
+    ("fatebook", "latin1.csv", (",".join(FATEBOOK_HEADER) + "\nJ\u00fcrgen?\n").encode("latin-1"),
+     "latin1.csv: not UTF-8 text (byte"),
+    ("fatebook", "broken.csv", (",".join(FATEBOOK_HEADER) + '\n"unclosed\n').encode(), "broken.csv: broken CSV ("),
+    ("fatebook", "short.csv", (",".join(FATEBOOK_HEADER) + "\nJust a title,,Ann\n").encode(),
      f"short.csv:2: expected {len(FATEBOOK_HEADER)} columns"),
+    # a PredictionBook .jsonl dump is read as any JSONL table is (tables.TableFile), with the same errors
+    ("predictionbook", "empty.jsonl", b"\n", "empty.jsonl: file is empty"),
+    ("predictionbook", "latin1.jsonl", '{"id": 1, "description": "J\u00fcrgen?"}\n'.encode("latin-1"),
+     "latin1.jsonl: not UTF-8 text (byte"),
+    ("predictionbook", "broken.jsonl", b'{"id": 1,\n', "broken.jsonl:1: broken JSON ("),
+    ("predictionbook", "list.jsonl", b'[1, 2]\n', "list.jsonl:1: expected a prediction (a JSON object) per line"),
 ])
-def test_bad_fatebook_file_is_a_one_line_error(tmp_path, db_path, name, content, message):
-    p = tmp_path / f"{name}.csv"
+def test_bad_adapter_file_is_a_one_line_error(tmp_path, db_path, kind, name, content, message):
+    p = tmp_path / name
     p.write_bytes(content)
-    out = runner.invoke(app, ["import", "--kind", "fatebook", str(p)])
+    out = runner.invoke(app, ["import", "--kind", kind, str(p)])
     assert out.exit_code == 1, out.output
     assert out.stderr.startswith("Error: ") and message in out.stderr, out.stderr
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.output, out.stderr
@@ -243,22 +250,6 @@ def test_predictionbook_older_names_and_jsonl(db, tmp_path):
     assert result["forecasts"]["created"] == 2 and result["outcomes"]["created"] == 1
     assert db.execute("select outcome, resolved_on from current_outcomes").fetchone() == ("yes", "2014-10-31")
     assert db["author_scores"].get("gwern")["brier"] == pytest.approx(((0.3) ** 2 + (0.2) ** 2) / 2)
-
-
-@pytest.mark.parametrize("name,content,message", [
-    ("empty", b"\n", "empty.jsonl: file is empty"),
-    ("latin1", '{"id": 1, "description": "J\u00fcrgen?"}\n'.encode("latin-1"), "latin1.jsonl: not UTF-8 text (byte"),
-    ("broken", b'{"id": 1,\n', "broken.jsonl:1: broken JSON ("),
-    ("list", b'[1, 2]\n', "list.jsonl:1: expected a prediction (a JSON object) per line"),
-])
-def test_bad_predictionbook_lines_are_a_one_line_error(tmp_path, db_path, name, content, message):
-    """A .jsonl dump is read as any JSONL table is (tables.TableFile), with the same errors."""
-    p = tmp_path / f"{name}.jsonl"
-    p.write_bytes(content)
-    out = runner.invoke(app, ["import", "--kind", "predictionbook", str(p)])
-    assert out.exit_code == 1, out.output
-    assert out.stderr.startswith("Error: ") and message in out.stderr, out.stderr
-    assert out.stderr.count("\n") == 1 and "Traceback" not in out.output, out.stderr
 
 
 def test_predictionbook_bad_confidence_is_named(db, tmp_path):
