@@ -157,29 +157,6 @@ def test_not_a_fatebook_export(db, tmp_path):
         import_file(db, p, "fatebook")
 
 
-@pytest.mark.parametrize("kind,name,content,message", [
-    ("fatebook", "empty.csv", b"", "empty.csv: file is empty"),
-    ("fatebook", "latin1.csv", (",".join(FATEBOOK_HEADER) + "\nJ\u00fcrgen?\n").encode("latin-1"),
-     "latin1.csv: not UTF-8 text (byte"),
-    ("fatebook", "broken.csv", (",".join(FATEBOOK_HEADER) + '\n"unclosed\n').encode(), "broken.csv: broken CSV ("),
-    ("fatebook", "short.csv", (",".join(FATEBOOK_HEADER) + "\nJust a title,,Ann\n").encode(),
-     f"short.csv:2: expected {len(FATEBOOK_HEADER)} columns"),
-    # a PredictionBook .jsonl dump is read as any JSONL table is (tables.TableFile), with the same errors
-    ("predictionbook", "empty.jsonl", b"\n", "empty.jsonl: file is empty"),
-    ("predictionbook", "latin1.jsonl", '{"id": 1, "description": "J\u00fcrgen?"}\n'.encode("latin-1"),
-     "latin1.jsonl: not UTF-8 text (byte"),
-    ("predictionbook", "broken.jsonl", b'{"id": 1,\n', "broken.jsonl:1: broken JSON ("),
-    ("predictionbook", "list.jsonl", b'[1, 2]\n', "list.jsonl:1: expected a prediction (a JSON object) per line"),
-])
-def test_bad_adapter_file_is_a_one_line_error(tmp_path, db_path, kind, name, content, message):
-    p = tmp_path / name
-    p.write_bytes(content)
-    out = runner.invoke(app, ["import", "--kind", kind, str(p)])
-    assert out.exit_code == 1, out.output
-    assert out.stderr.startswith("Error: ") and message in out.stderr, out.stderr
-    assert out.stderr.count("\n") == 1 and "Traceback" not in out.output, out.stderr
-
-
 def pb_prediction(pid, description, deadline, outcome, responses, **extra):
     return {"id": pid, "description": description, "deadline": deadline, "created_at": "2017-04-14T22:09:21.000Z",
             "updated_at": "2017-04-17T14:09:39.000Z", "creator_id": 7, "uuid": f"uuid-{pid}", "withdrawn": False,

@@ -8,6 +8,7 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
+from tracker.adapters import FATEBOOK_REQUIRED
 from tracker.cli import app
 
 from conftest import SMALL_RECORD
@@ -63,6 +64,16 @@ def files(tmp_path):
     put("cond.yml", SMALL_RECORD.replace("conditional_on: f1", "conditional_on: f3"))
     put("text.txt", "a text that belongs to no document\n")
     put("notdb.db", "plain text, not SQLite " * 50)
+    # the adapters' files (tests/test_adapters.py makes good ones)
+    fatebook = ",".join(FATEBOOK_REQUIRED) + "\n"
+    put("fb-empty.csv", "")
+    put("fb-latin1.csv", fatebook + "J\u00fcrgen?\n", encoding="latin-1")
+    put("fb-broken.csv", fatebook + '"unclosed\n')
+    put("fb-short.csv", fatebook + "Just a title,,Ann\n")
+    put("pb-empty.jsonl", "\n")
+    put("pb-latin1.jsonl", '{"id": 1, "description": "J\u00fcrgen?"}\n', encoding="latin-1")
+    put("pb-broken.jsonl", '{"id": 1,\n')
+    put("pb-list.jsonl", "[1, 2]\n")
     bad = tmp_path / "badrecords"
     bad.mkdir()
     (bad / "a.yml").write_text("document: [\n")
@@ -133,6 +144,21 @@ CASES = [
     ("serve with a broken record", ["serve", "--build-only", "--forecasts", "{badrecords}"], "broken YAML"),
     ("not a database", ["forecasts", "--db", "{notdb.db}"], "notdb.db: not a SQLite database"),
     ("missing database", ["score", "--db", "{tmp}/none.db"], "none.db: no database here"),
+    # the adapters' files (a PredictionBook .jsonl dump is read as any JSONL table is, by tables.TableFile)
+    ("empty Fatebook export", ["import", "--kind", "fatebook", "{fb-empty.csv}"], "fb-empty.csv: file is empty"),
+    ("Fatebook export not UTF-8", ["import", "--kind", "fatebook", "{fb-latin1.csv}"],
+     "fb-latin1.csv: not UTF-8 text (byte"),
+    ("broken Fatebook CSV", ["import", "--kind", "fatebook", "{fb-broken.csv}"], "fb-broken.csv: broken CSV ("),
+    ("short Fatebook row", ["import", "--kind", "fatebook", "{fb-short.csv}"],
+     f"fb-short.csv:2: expected {len(FATEBOOK_REQUIRED)} columns"),
+    ("empty PredictionBook .jsonl", ["import", "--kind", "predictionbook", "{pb-empty.jsonl}"],
+     "pb-empty.jsonl: file is empty"),
+    ("PredictionBook .jsonl not UTF-8", ["import", "--kind", "predictionbook", "{pb-latin1.jsonl}"],
+     "pb-latin1.jsonl: not UTF-8 text (byte"),
+    ("broken PredictionBook line", ["import", "--kind", "predictionbook", "{pb-broken.jsonl}"],
+     "pb-broken.jsonl:1: broken JSON ("),
+    ("PredictionBook line not an object", ["import", "--kind", "predictionbook", "{pb-list.jsonl}"],
+     "pb-list.jsonl:1: expected a prediction (a JSON object) per line"),
 ]
 
 
