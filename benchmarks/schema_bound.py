@@ -19,15 +19,12 @@ from __future__ import annotations
 import csv
 import sqlite3
 import sys
-from functools import lru_cache
 
 
 def main(source: str, ledger: str) -> None:
     from tracker.db import indexes_built_after
     from tracker.tables import BULK_TABLES, table_forecast_id  # the key tracker gives a row without an id
-    from tracker.values import slugify
-
-    author_id = lru_cache(maxsize=None)(slugify)  # a few thousand names, as tracker caches them
+    from tracker.tables import _slugify as author_id  # an author's id, cached as the import caches it
 
     conn = sqlite3.connect(ledger, isolation_level=None)
     conn.execute("pragma foreign_keys = on")

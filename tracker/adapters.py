@@ -236,9 +236,8 @@ class PredictionBook(Adapted):
             yield where, p if isinstance(p, dict) else TrackerError(f"{self.path}:{where}: expected a JSON object")
 
     def position(self) -> int:
-        if self.path.suffix.lower() in (".jsonl", ".ndjson"):
-            return super().position()
-        return int(getattr(self, "_done", 0) * self.size)
+        # a .jsonl dump is read by a TableFile; a .json one is parsed whole, then walked
+        return super().position() if self._table is not None else int(getattr(self, "_done", 0) * self.size)
 
     @staticmethod
     def _qid(p: dict, where: str, path: Path) -> str:

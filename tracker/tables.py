@@ -25,7 +25,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,14 +58,6 @@ Row = tuple[object, "dict | TrackerError"]
 
 # ------------------------------------------------------------------ reading
 
-def bytes_read(raw, size: int) -> int:
-    """How far a binary file object has been read, for a progress bar: its size once closed."""
-    try:
-        return raw.tell() if raw is not None and not raw.closed else size
-    except (OSError, ValueError):
-        return size
-
-
 class TableFile:
     """A .csv or .jsonl table read one row at a time. A row that cannot be read (wrong number of
     columns, broken JSON) comes out as a TrackerError in its place, so an import that skips bad
@@ -89,8 +81,12 @@ class TableFile:
         self._raw = None
 
     def position(self) -> int:
-        """Bytes read so far (for a progress bar)."""
-        return bytes_read(self._raw, self.size)
+        """Bytes read so far (for a progress bar): the whole file once it is closed."""
+        raw = self._raw
+        try:
+            return raw.tell() if raw is not None and not raw.closed else self.size
+        except (OSError, ValueError):
+            return self.size
 
     def rows(self) -> Iterator[Row]:
         path = self.path
@@ -450,7 +446,7 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
     run = _Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
                           "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position,
                sha256)
-    return _import(run, rows, lambda where, row: _parse_forecast(where, row, columns), _forecast_chunk,
+    return _import(run, rows, partial(_parse_forecast, columns=columns), _forecast_chunk,
                    _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note, flush=_write_forecasts)
 
 
