@@ -636,9 +636,9 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]) -> dic
     t = np.array([sufficient.t_quantile(0.975, int(k) - 1) if k > 1 else np.nan for k in n_by_author])
     with np.errstate(divide="ignore", invalid="ignore"):
         half = t * np.sqrt(squares / (n_by_author - 1) / n_by_author)
-    # distinct questions per author (a question forecast twice is two observations above)
-    pairs = np.unique(ai * n_q + qj)
-    questions_by_author = np.bincount(pairs // n_q, minlength=n_a)
+    # distinct questions per author (a question forecast twice is two observations above): the
+    # graph's author rows, whose repeated (author, question) entries were summed into one
+    questions_by_author = np.diff(graph.indptr)[:n_a]
     # An author alone in their component shares no question with anyone: every question effect
     # there absorbs their score exactly, so the interval would be a spurious zero width.
     authors_in = np.bincount(label[:n_a])
