@@ -1,6 +1,6 @@
 """The pandas script a research group would write instead of tracker: per-author scores and the
 calibration table computed from the same flat CSVs (forecasts.csv, outcomes.csv), with the same
-definitions as tracker.scoring. benchmarks/run.py times it and checks its numbers against
+definitions as tracker.scores.rules. benchmarks/run.py times it and checks its numbers against
 `tracker score --by author --json` and `tracker calibration --json`.
 
     python benchmarks/pandas_baseline.py DIR            # DIR holds forecasts.csv and outcomes.csv
@@ -52,7 +52,7 @@ def per_author(d: pd.DataFrame) -> list[dict]:
 
 
 def bin_index(p: np.ndarray, k: int) -> np.ndarray:
-    """tracker.scoring.bin_index, vectorised: exact edges k/K, the last bin closed at 1."""
+    """tracker.scores.rules.bin_index, vectorised: exact edges k/K, the last bin closed at 1."""
     b = np.minimum((p * k).astype(np.int64), k - 1)
     b = np.where((b > 0) & (p < b / k), b - 1, b)
     return np.where((b < k - 1) & (p >= (b + 1) / k), b + 1, b)

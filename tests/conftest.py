@@ -100,7 +100,7 @@ def small_record(tmp_path) -> Path:
 
 @pytest.fixture
 def db(db_path):
-    from tracker.db import open_db
+    from tracker.ledger.connection import open_db
 
     d = open_db(db_path)
     yield d
@@ -109,7 +109,7 @@ def db(db_path):
 
 @pytest.fixture
 def small_db(db, small_record):
-    from tracker.records import import_records, load_record
+    from tracker.ledger.records import import_records, load_record
 
     import_records(db, [load_record(small_record)])
     return db
@@ -138,24 +138,24 @@ def rescored_copy(db):
     """A copy of the database with every score recomputed from the ledger alone."""
     import sqlite3
 
-    from tracker import scoreboard
-    from tracker.sqlite_utils_lean import Database
+    from tracker.scores import board
+    from tracker.ledger.sqlite_utils_lean import Database
 
     copy = sqlite3.connect(":memory:")
     db.conn.backup(copy)
     other = Database(copy)
     with other.atomic():
-        scoreboard.refresh(other)
+        board.refresh(other)
     return other
 
 
 def count_fits(monkeypatch) -> list:
     """From now on, one item per fit of the difficulty-adjusted board (the fit itself still runs)."""
-    from tracker import scoreboard
+    from tracker.scores import board
 
     fits = []
-    real_fit = scoreboard._adjusted
-    monkeypatch.setattr(scoreboard, "_adjusted", lambda d: fits.append(1) or real_fit(d))
+    real_fit = board._adjusted
+    monkeypatch.setattr(board, "_adjusted", lambda d: fits.append(1) or real_fit(d))
     return fits
 
 

@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tracker import adapters
+from tracker.imports import adapters
 from tracker.cli import app
 from tracker.errors import TrackerError
-from tracker.tables import import_file
+from tracker.imports.tables import import_file
 
 from conftest import dump
 

@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.outcomes import resolve, unresolve
-from tracker.records import import_records, load_record
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.ledger.records import import_records, load_record
 
 from conftest import SMALL_RECORD, dump
 
@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def test_a_change_records_old_and_new_values_who_and_why(small_db, small_record):
-    from tracker.audit import record_changes
+    from tracker.ledger.audit import record_changes
 
     small_record.write_text(SMALL_RECORD.replace("probability: 0.8", "probability: 0.7"))
     import_records(small_db, [load_record(small_record)], note="re-read the words")
@@ -28,7 +28,7 @@ def test_a_change_records_old_and_new_values_who_and_why(small_db, small_record)
 
 
 def test_removed_author_link_is_a_delete_in_the_trail(small_db, small_record):
-    from tracker.audit import record_changes
+    from tracker.ledger.audit import record_changes
 
     small_record.write_text(SMALL_RECORD.replace("authors: [ann, bob]", "authors: [ann]"))
     import_records(small_db, [load_record(small_record)])
@@ -38,7 +38,7 @@ def test_removed_author_link_is_a_delete_in_the_trail(small_db, small_record):
 
 
 def test_outcome_log_and_evidence_in_a_questions_trail(small_db):
-    from tracker.audit import record_changes
+    from tracker.ledger.audit import record_changes
 
     resolve(small_db, "q2", "yes", resolved_on="2019-05-01", note="seen in the news",
             evidence=[{"url": "https://example.org/q2", "summary": "it happened"}])
@@ -94,7 +94,7 @@ def test_history_of_an_ambiguous_id_asks_for_the_kind(small_record, tmp_path):
 def test_every_audit_table_has_its_group_indexed(db):
     # dropping an empty change group checks every audit table for rows of that group (foreign
     # keys): without these indexes, by reading them whole (test_incremental counts the steps)
-    from tracker.audit import AUDITED
+    from tracker.ledger.audit import AUDITED
 
     for table in AUDITED:
         indexed = {r[2] for (name,) in db.conn.execute(f"select name from pragma_index_list('_history_json_{table}')")

@@ -8,7 +8,7 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from tracker.adapters import FATEBOOK_REQUIRED
+from tracker.imports.adapters import FATEBOOK_REQUIRED
 from tracker.cli import app
 
 from conftest import SMALL_RECORD
@@ -200,8 +200,8 @@ def test_read_only_database(tmp_path, small_record, db_path):
     import shutil
     import subprocess
 
-    from tracker.db import open_db
-    from tracker.records import import_records, load_record
+    from tracker.ledger.connection import open_db
+    from tracker.ledger.records import import_records, load_record
 
     db = open_db(db_path)
     import_records(db, [load_record(small_record)])

@@ -10,12 +10,12 @@ import tracemalloc
 import pytest
 from typer.testing import CliRunner
 
-from tracker import tables
+from tracker.imports import tables
 from tracker.cli import app
-from tracker.db import open_db
+from tracker.ledger.connection import open_db
 from tracker.errors import TrackerError
-from tracker.outcomes import resolve, unresolve
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 from conftest import derived, dump
 
@@ -199,7 +199,7 @@ def _peak_import(tmp_path, n, monkeypatch):
         for i in range(n):
             f.write(f"x{i},q{i % 40},Author {i % 30},0.{1 + i % 9},20{10 + i % 10}-0{1 + i % 9}-{1 + i % 28:02d}\n")
     db = open_db(tmp_path / f"m{n}.db")
-    monkeypatch.setattr(tables.scoreboard, "refresh", lambda *a, **k: None)
+    monkeypatch.setattr(tables.board, "refresh", lambda *a, **k: None)
     tracemalloc.start()
     try:
         counts = import_forecasts(db, p)

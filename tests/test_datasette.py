@@ -1,4 +1,4 @@
-"""Datasette over a real ledger: db/metadata.yml and tracker.datasette_plugin.
+"""Datasette over a real ledger: db/metadata.yml and tracker.site.plugin.
 
 The ledger is built the way `tracker import` builds it, from a small record file written below, and
 served by Datasette with the project's metadata and the installed plugin (loaded through its entry
@@ -19,10 +19,10 @@ import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from tracker import datasette_plugin
-from tracker.datasette_plugin import decimals, percent, reading
-from tracker.db import open_db
-from tracker.records import import_records, load_record
+from tracker.site import plugin as datasette_plugin
+from tracker.site.plugin import decimals, percent, reading
+from tracker.ledger.connection import open_db
+from tracker.ledger.records import import_records, load_record
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"
 

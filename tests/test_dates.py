@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.dates import parse_date, parse_deadline
+from tracker.intake.dates import parse_date, parse_deadline
 from tracker.errors import TrackerError
 
 PUBLISHED = "2019-02-26"
@@ -71,7 +71,7 @@ def test_unreadable_ambiguous_and_past_deadlines_are_errors(words, message):
 
 
 def test_conventions_are_documented():
-    import tracker.dates as dates
+    import tracker.intake.dates as dates
 
     for words in ("in den kommenden Monaten", "next year", "nach dem Gipfel", "Q3 2019"):
         assert words.split()[-1] in dates.__doc__ or words in dates.__doc__

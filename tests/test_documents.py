@@ -6,10 +6,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.documents import (add_document, clean_text, document_versions, find_quote, normalise,
+from tracker.intake.documents import (add_document, clean_text, document_versions, find_quote, normalise,
                                read_document, read_text_file, search)
 from tracker.errors import TrackerError
-from tracker.records import import_records, load_record
+from tracker.ledger.records import import_records, load_record
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, dump, needs_brief
 from pdf_writer import make_pdf
@@ -199,7 +199,7 @@ def test_options_beat_side_file_beat_the_file(db, tmp_path):
 
 
 def test_the_side_file_is_read_once_and_corrects_a_curated_value(db, tmp_path, monkeypatch):
-    from tracker import documents
+    from tracker.intake import documents
 
     reads = []
     real = documents.read_side_file

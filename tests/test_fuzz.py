@@ -6,10 +6,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker import dates, values
+from tracker.intake import dates
+
+from tracker import values
 from tracker.errors import TrackerError
-from tracker.records import load_record
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.ledger.records import load_record
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 from conftest import SMALL_RECORD
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tracker.documents import normalise, read_text_file
-from tracker.records import import_records, load_record
+from tracker.intake.documents import normalise, read_text_file
+from tracker.ledger.records import import_records, load_record
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, needs_brief
 
@@ -86,7 +86,7 @@ def test_author_scores_from_the_record(db, record):
 def test_scale_readings_match_the_shipped_scales(record):
     """A forecast read from a scale names a shipped scale and version, and that scale reads the
     author's words exactly as recorded (probability and interval)."""
-    from tracker import wording
+    from tracker.intake import wording
 
     scales = wording.load_scales()
     read = [f for f in record.forecasts if f["method"] == "scale"]

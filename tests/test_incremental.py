@@ -12,11 +12,19 @@ from hypothesis import strategies as st
 from conftest import derived, rescored_copy
 from scipy import stats
 
-from tracker import reports, scoreboard, scoring, sufficient, tables
-from tracker.db import open_db, writing
+from tracker.scores import reports
+
+from tracker.scores import board
+
+from tracker.scores import rules
+
+from tracker.scores import sums as sufficient
+
+from tracker.imports import tables
+from tracker.ledger.connection import open_db, writing
 from tracker.errors import TrackerError
-from tracker.outcomes import resolve, unresolve
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 # ------------------------------------------------------------------ exact sums
 
@@ -62,7 +70,7 @@ def test_t_quantile_is_scipys(df, q):
 def test_murphy_identity_from_sums_by_hand():
     # Two bins of K = 2: [0.2, 0.4] both no, [0.6, 0.8] yes and no. N = 4, ȳ = 1/4.
     ps, ys = [0.2, 0.4, 0.6, 0.8], [0, 0, 1, 0]
-    d = scoring.murphy_decomposition(ps, ys, bins=2)
+    d = rules.murphy_decomposition(ps, ys, bins=2)
     assert d["reliability"] == pytest.approx((2 * 0.3 ** 2 + 2 * (0.7 - 0.5) ** 2) / 4)
     assert d["resolution"] == pytest.approx((2 * 0.25 ** 2 + 2 * 0.25 ** 2) / 4)
     assert d["uncertainty"] == pytest.approx(0.1875)
@@ -98,13 +106,13 @@ def _forecast_rows(rng, n, questions, authors):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("in_place", [scoreboard.IN_PLACE_QUESTIONS, 0], ids=["in-place", "delete-first"])
+@pytest.mark.parametrize("in_place", [board.IN_PLACE_QUESTIONS, 0], ids=["in-place", "delete-first"])
 def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed, in_place, monkeypatch):
     """Random resolves, corrections, withdrawals and re-imports that move forecasts between
     authors, documents, topics and readings: after each, every derived table (the exact sums
     too) is identical, to the bit, to a rescore from scratch of the same ledger; whether a
     write's per-question rows are written over the stored ones or deleted first."""
-    monkeypatch.setattr(scoreboard, "IN_PLACE_QUESTIONS", in_place)
+    monkeypatch.setattr(board, "IN_PLACE_QUESTIONS", in_place)
     rng = random.Random(seed)
     authors = ["Ann", "Bob", "Cem", "Dana", "Eve"]
     with writing(db):
@@ -210,7 +218,7 @@ def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(ledgers, tmp_pa
     touches only the question's forecasts and its groups' sums, whatever the groups' size. The
     full rebuild it replaced read every forecast of every group the question is in, and the
     overall calibration read all of them."""
-    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # the adjusted board's fit is global by nature
+    monkeypatch.setattr(board, "REFIT_LIMIT", 0)  # the adjusted board's fit is global by nature
     # this test writes: on copies, so the other test finds the ledgers as built
     small_db, large_db = (open_db(shutil.copyfile(ledgers[name], tmp_path / f"{name}.db"))
                           for name in ("small", "large"))
@@ -219,7 +227,7 @@ def test_one_outcome_costs_the_same_on_a_ledger_ten_times_larger(ledgers, tmp_pa
         large = _steps_of_one_correction(large_db)
         assert large < 2 * small, (small, large)
         with writing(large_db):
-            full = _vm_steps(large_db, lambda: scoreboard.refresh(large_db))
+            full = _vm_steps(large_db, lambda: board.refresh(large_db))
         assert full > 10 * large, "a full rescore should cost far more than one outcome"
     finally:
         small_db.close()
@@ -257,17 +265,17 @@ def test_adjusted_board_is_refitted_or_marked_stale(db, tmp_path, monkeypatch):
         resolve(db, f"q{q}", "yes")
     assert reports.board_fit(db)["stale_writes"] == 0  # a small ledger refits with every write
     fitted = derived(db)["adjusted_scores"]
-    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)
+    monkeypatch.setattr(board, "REFIT_LIMIT", 0)
     resolve(db, "q3", "no")
     fit = reports.board_fit(db)
     assert fit["stale_writes"] == 1 and fit["pairs"] == 6
     assert derived(db)["adjusted_scores"] == fitted  # as fitted, and said to be so
     assert all(r["stale_writes"] == 1 for r in reports.adjusted_table(db))
-    from tracker import output
+    from tracker.cli import text as output
 
     assert "1 outcome change(s) since are not in it yet" in output.adjusted(reports.adjusted_table(db))
     with writing(db):
-        scoreboard.refresh(db)
+        board.refresh(db)
     assert reports.board_fit(db)["stale_writes"] == 0 and reports.board_fit(db)["pairs"] == 8
     assert derived(db)["adjusted_scores"] != fitted
 
@@ -276,7 +284,7 @@ def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
     """Which scales read a phrase depends on the document's language, so changing the language
     re-scores the document's forecasts: their readings and the sensitivity scenarios follow, and
     the tables still equal a full rescore."""
-    from tracker.documents import add_document
+    from tracker.intake.documents import add_document
 
     text = tmp_path / "brief.txt"
     text.write_text("A brief.\n\nIt is highly likely that talks resume.\n", encoding="utf-8")
@@ -315,27 +323,27 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
                                     "q1,Bob,0.2,2019-01-03\n")
     import_forecasts(db, tmp_path / "f.csv")
     seen = []
-    token = scoreboard.ON_STAGE.set(seen.append)
+    token = board.ON_STAGE.set(seen.append)
     try:
         resolve(db, "q1", "yes")
-        assert seen == list(scoreboard.STAGES)  # a small ledger refits the adjusted board too
+        assert seen == list(board.STAGES)  # a small ledger refits the adjusted board too
         seen.clear()
         with writing(db):
-            scoreboard.refresh(db, [])  # nothing touched: nothing to report
+            board.refresh(db, [])  # nothing touched: nothing to report
         assert seen == []
         # an import writes the staged forecasts after its last row is read, then re-scores
         (tmp_path / "g.csv").write_text("question_id,author,probability,made_on\nq2,Ann,0.4,2019-01-02\n")
         import_forecasts(db, tmp_path / "g.csv")
-        assert seen == [tables.WRITING_FORECASTS, *scoreboard.STAGES]
+        assert seen == [tables.WRITING_FORECASTS, *board.STAGES]
     finally:
-        scoreboard.ON_STAGE.reset(token)
+        board.ON_STAGE.reset(token)
 
 
 def test_a_record_that_changes_its_documents_language_rereads_its_phrases(small_db, small_record):
     """The same through a record file: re-importing it with another language re-scores the
     document's forecasts."""
     from conftest import SMALL_RECORD
-    from tracker.records import import_records, load_record
+    from tracker.ledger.records import import_records, load_record
 
     def readings():
         value = small_db.execute("select readings from forecast_scores where forecast_id = 'f1'").fetchone()[0]

@@ -2,9 +2,9 @@ import sqlite3
 
 import pytest
 
-from tracker.db import open_db
+from tracker.ledger.connection import open_db
 from tracker.errors import TrackerError
-from tracker.migrations import migrations
+from tracker.ledger.migrations import migrations
 
 
 def test_fresh_database_has_the_schema(db):
@@ -98,8 +98,8 @@ def test_upgrading_a_database_keeps_its_ledger(tmp_path):
 def test_latest_step_names_the_last_migration():
     # open_db skips importing migrations (and sqlite-utils) when a ledger has LATEST_STEP applied,
     # so a new step must move LATEST_STEP too, or ledgers would never get it
-    from tracker.db import LATEST_STEP
-    from tracker.migrations import migrations
-    from tracker.sqlite_utils_lean import Database
+    from tracker.ledger.connection import LATEST_STEP
+    from tracker.ledger.migrations import migrations
+    from tracker.ledger.sqlite_utils_lean import Database
 
     assert [m.name for m in migrations.pending(Database(memory=True))][-1] == LATEST_STEP

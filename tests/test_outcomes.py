@@ -1,7 +1,7 @@
 import pytest
 
 from tracker.errors import TrackerError
-from tracker.outcomes import current_outcome, history, resolve, unresolve
+from tracker.ledger.outcomes import current_outcome, history, resolve, unresolve
 
 from conftest import dump
 

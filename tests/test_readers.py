@@ -27,9 +27,10 @@ from datasette.utils import make_dockerfile
 from typer.testing import CliRunner
 
 from readers_data import build_ledger
-from tracker import __version__, publish
+from tracker import __version__
+from tracker.site import publish
 from tracker.cli import app
-from tracker.datasette_plugin import decimals, percent, query_cells, reliability_svg
+from tracker.site.plugin import decimals, percent, query_cells, reliability_svg
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"
 METADATA = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
@@ -481,10 +482,10 @@ def test_publish_pins_datasette_its_plugins_and_tracker(snapshot):
     assert result["pins"]["tracker"] == __version__
     with zipfile.ZipFile(directory / "wheels" / f"tracker-{__version__}-py3-none-any.whl") as wheel:
         names = set(wheel.namelist())
-        assert {"tracker/datasette_plugin.py", "tracker/publish.py", "tracker/templates/row-forecasts-authors.html",
+        assert {"tracker/site/plugin.py", "tracker/site/publish.py", "tracker/site/templates/row-forecasts-authors.html",
                 "tracker/py.typed"} <= names
         info = f"tracker-{__version__}.dist-info"
-        assert "tracker = tracker.datasette_plugin" in wheel.read(f"{info}/entry_points.txt").decode()
+        assert "tracker = tracker.site.plugin" in wheel.read(f"{info}/entry_points.txt").decode()
         record = wheel.read(f"{info}/RECORD").decode().splitlines()
         assert len(record) == len(names) and all(n in wheel.read(f"{info}/RECORD").decode() for n in names)
 
@@ -592,9 +593,9 @@ def test_publish_replaces_only_a_snapshot(ledger, tmp_path, monkeypatch):
 
 
 def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(ledger, tmp_path, monkeypatch):
-    from tracker import scoreboard
-    from tracker.db import open_db
-    from tracker.outcomes import resolve
+    from tracker.scores import board
+    from tracker.ledger.connection import open_db
+    from tracker.ledger.outcomes import resolve
 
     path = tmp_path / "forecasts.db"  # a copy of the module's ledger, which the other tests read
     source, copy = sqlite3.connect(ledger), sqlite3.connect(path)
@@ -606,7 +607,7 @@ def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(l
                                   on fa.forecast_id = f.id where fa.author_id = 'ann' and f.probability is not null
                                   and f.question_id not in (select question_id from current_outcomes)""").fetchone()
     assert open_question is not None
-    monkeypatch.setattr(scoreboard, "REFIT_LIMIT", 0)  # as on a ledger of more than 5,000 scored pairs
+    monkeypatch.setattr(board, "REFIT_LIMIT", 0)  # as on a ledger of more than 5,000 scored pairs
     resolve(db, open_question[0], "yes")
     fitted_at = db.execute("select fitted_at from board_fits where board = 'adjusted'").fetchone()[0]
     db.conn.close()

@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 
-from tracker.db import open_db
+from tracker.ledger.connection import open_db
 from tracker.errors import TrackerError
-from tracker.records import export_records, import_records, load_record
+from tracker.ledger.records import export_records, import_records, load_record
 
 from conftest import HANOI_RECORD, SMALL_RECORD, dump
 
@@ -60,7 +60,7 @@ def test_shipped_hanoi_record_is_in_canonical_form(db, tmp_path):
 
 
 def test_cli_outcomes_survive_reimport_and_export(small_db, small_record, tmp_path):
-    from tracker.outcomes import resolve
+    from tracker.ledger.outcomes import resolve
 
     resolve(small_db, "q2", "yes", resolved_on="2019-05-01", note="seen")
     import_records(small_db, [load_record(small_record)])
@@ -83,7 +83,7 @@ def test_unknown_text_is_refused(small_record, db, tmp_path):
 def test_text_is_stored_when_its_hash_matches(db, tmp_path):
     text = tmp_path / "brief.txt"
     text.write_text("Der Gipfel wird scheitern.\n", encoding="utf-8")
-    from tracker.documents import sha256_bytes
+    from tracker.intake.documents import sha256_bytes
 
     rec = SMALL_RECORD.replace("  language: en\n", f"  language: en\n  sha256: {sha256_bytes(text.read_bytes())}\n")
     p = tmp_path / "r.yml"

@@ -11,10 +11,12 @@ from conftest import derived, rescored_copy
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from tracker import reports, scoreboard
+from tracker.scores import reports
+
+from tracker.scores import board
 from tracker.cli import app
-from tracker.outcomes import resolve, unresolve
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 runner = CliRunner()
 
@@ -96,7 +98,7 @@ def test_stored_calibration_equals_computed(two_authors):
     for kwargs in ({}, {"author": "bob"}, {"topic": "t1"}):
         stored = reports.calibration(two_authors, **kwargs)
         rows = reports._scored(two_authors, author=kwargs.get("author"), topic=kwargs.get("topic"))
-        table, summary = scoreboard.calibration([p for p, _ in rows], [y for _, y in rows], 10)
+        table, summary = board.calibration([p for p, _ in rows], [y for _, y in rows], 10)
         assert stored["bins"] == table
         assert stored["reliability"] == summary["reliability"]
         assert stored["auc"] == summary["auc"]

@@ -9,8 +9,8 @@ import scoringrules
 from scipy import stats
 
 from conftest import derived, rescored_copy
-from tracker.outcomes import resolve, unresolve
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 
 @pytest.fixture

@@ -7,16 +7,16 @@ import sys
 
 import pytest
 
-from tracker import scoreboard
-from tracker.db import LATEST_STEP, open_db
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.scores import board
+from tracker.ledger.connection import LATEST_STEP, open_db
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 #: never needed to record one outcome: sqlite-utils (60-70 ms to import), dateparser (dates in
 #: words only), pandas, pydantic (which Typer 0.28 and later load to check every option), and
 #: statistics (3-4 ms with random, fractions and decimal, for one normal quantile)
 NEVER = ("sqlite_utils", "dateparser", "pandas", "pydantic", "statistics")
 #: needed only to refit the difficulty-adjusted board, which one outcome on a large ledger leaves
-#: stale (scoreboard.REFIT_LIMIT)
+#: stale (board.REFIT_LIMIT)
 FIT = ("scipy", "numpy")
 
 WRITES = [
@@ -32,7 +32,7 @@ def _imported(db_path, *args: str) -> set[str]:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "tracker.outcomes" in modules  # the command really ran
+    assert "tracker.ledger.outcomes" in modules  # the command really ran
     return {m.split(".")[0] for m in modules}
 
 
@@ -40,7 +40,7 @@ def _imported(db_path, *args: str) -> set[str]:
 def large_ledger(tmp_path_factory):
     """More scored (author, forecast) pairs than REFIT_LIMIT, with q1-q3 as WRITES needs them."""
     d = tmp_path_factory.mktemp("large")
-    n = scoreboard.REFIT_LIMIT + 100
+    n = board.REFIT_LIMIT + 100
     forecasts = d / "f.csv"
     forecasts.write_text("question_id,author,probability,made_on\n" + "".join(
         f"q{i % 60 + 1},A{i % 400},0.{i % 9 + 1},2019-01-{i % 28 + 1:02d}\n" for i in range(n)))
@@ -50,7 +50,7 @@ def large_ledger(tmp_path_factory):
     db = open_db(d / "ledger.db")
     import_forecasts(db, forecasts)
     import_outcomes(db, outcomes)
-    assert scoreboard._scored_pairs(db) > scoreboard.REFIT_LIMIT
+    assert board._scored_pairs(db) > board.REFIT_LIMIT
     db.close()
     return d / "ledger.db"
 
@@ -70,8 +70,8 @@ def test_an_outcome_on_a_small_ledger_loads_only_the_fit(small_db, db_path, args
 
 def test_an_old_ledger_still_gets_its_migrations(db_path):
     """The quick open trusts LATEST_STEP; a ledger one step behind must still be migrated."""
-    from tracker.migrations import migrations
-    from tracker.sqlite_utils_lean import Database
+    from tracker.ledger.migrations import migrations
+    from tracker.ledger.sqlite_utils_lean import Database
 
     old = Database(db_path)
     migrations.apply(old, stop_before=LATEST_STEP)

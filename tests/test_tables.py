@@ -3,7 +3,7 @@ import json
 import pytest
 
 from tracker.errors import TrackerError
-from tracker.tables import import_forecasts, import_outcomes
+from tracker.imports.tables import import_forecasts, import_outcomes
 
 from conftest import dump
 

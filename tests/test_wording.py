@@ -3,9 +3,9 @@
 import pytest
 import yaml
 
-from tracker import wording
+from tracker.intake import wording
 from tracker.errors import TrackerError
-from tracker.records import load_record
+from tracker.ledger.records import load_record
 
 from conftest import HANOI_RECORD
 
@@ -164,14 +164,14 @@ def test_missing_scale_directory_and_unknown_scale(tmp_path):
 def test_alternative_readings_for_the_sensitivity_analysis(db, monkeypatch):
     import json
 
-    from tracker import scoreboard
-    from tracker.records import import_records
+    from tracker.scores import board
+    from tracker.ledger.records import import_records
 
     assert wording.alternative_readings("wird keine größere Klarheit", "de") == [("house-de", 0.15)]
     assert wording.alternative_readings("soll", "de") == []
     assert dict(wording.alternative_readings("highly likely", "en")) == {"kent": 0.93, "uk-phia-2025": 0.85}
     # Plugged into the scoreboard, the Hanoi record's words are re-read with the house scale.
-    monkeypatch.setattr(scoreboard, "alternative_readings", wording.alternative_readings)
+    monkeypatch.setattr(board, "alternative_readings", wording.alternative_readings)
     import_records(db, [load_record(HANOI_RECORD)])
     row = next(db.query("select * from sensitivity_scores where author_id = 'bernt-berger'"))
     assert json.loads(row["scales"]) == ["house-de"]

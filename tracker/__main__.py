@@ -1,5 +1,5 @@
 """`python -m tracker` runs the command line, as the `tracker` script does."""
 
-from .cli import app
+from tracker.cli import app
 
 app(prog_name="tracker")

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import re
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

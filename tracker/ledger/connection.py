@@ -13,10 +13,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
-    from .sqlite_utils_lean import Database
+    from tracker.ledger.sqlite_utils_lean import Database
 
 #: The name of the last step in migrations.py (a test holds the two together). A ledger that has
 #: it applied is current, which `open_db` can see with one query, before importing sqlite-utils.
@@ -48,7 +48,7 @@ class Ledger:
 
     @cached_property
     def utils(self) -> Database:
-        from .sqlite_utils_lean import Database
+        from tracker.ledger.sqlite_utils_lean import Database
 
         # no sqlite-utils plugins: tracker registers none, and loading them scans every installed
         # package's entry points, which cost each command 20-40 ms
@@ -109,7 +109,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = wal")
         if not current:
-            from .migrations import migrate
+            from tracker.ledger.migrations import migrate
 
             migrate(db.utils)
     except sqlite3.DatabaseError as e:
@@ -140,7 +140,7 @@ def writing(db: Ledger | Database, note: str | None = None) -> Iterator[Ledger |
     help. Taking the lock up front makes concurrent writers queue instead. Inside a transaction
     already, this is a savepoint. `note` is kept with the audit trail of every change made.
     """
-    from .audit import ChangeGroup
+    from tracker.ledger.audit import ChangeGroup
 
     if db.conn.in_transaction:
         with db.atomic():

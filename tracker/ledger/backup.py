@@ -6,7 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 
 def backup(source: str | Path, dest: str | Path, *, overwrite: bool = False) -> dict:

@@ -32,9 +32,9 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
-from .documents import sha256_file
-from .errors import TrackerError
+from tracker import __version__
+from tracker.intake.documents import sha256_file
+from tracker.errors import TrackerError
 
 #: Settings of every served instance. `tracker serve` passes the same two limits.
 LIMITS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000}
@@ -85,7 +85,7 @@ def build_wheel(dest: Path) -> Path:
                    and (p.suffix in (".py", ".html", ".yml") or p.name == "py.typed"))
     contents = [(f"tracker/{p.relative_to(package).as_posix()}", p.read_bytes()) for p in files]
     contents += [(f"{info}/METADATA", metadata.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
-                 (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: tracker.publish\nRoot-Is-Purelib: true\n"
+                 (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: tracker.site.publish\nRoot-Is-Purelib: true\n"
                                    b"Tag: py3-none-any\n")]
     record = []
     wheel = dest / f"tracker-{__version__}-py3-none-any.whl"
@@ -133,7 +133,7 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
     run leaves the previous snapshot as it was. An existing `directory` is replaced only if it is a
     snapshot (it holds snapshot.json); any other non-empty directory is refused.
     """
-    from .backup import backup
+    from tracker.ledger.backup import backup
 
     db_path, directory, metadata = Path(db_path), Path(directory), Path(metadata)
     if target not in TARGETS:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from . import wording
-from .dates import Deadline, parse_deadline
-from .documents import Block, blocks, normalise
-from .errors import TrackerError
+from tracker.intake import wording
+from tracker.intake.dates import Deadline, parse_deadline
+from tracker.intake.documents import Block, blocks, normalise
+from tracker.errors import TrackerError
 
 _ABBREVIATIONS = {
     "z.b", "d.h", "u.a", "bzw", "ca", "dr", "prof", "nr", "vgl", "e.v", "usw", "etc", "mio", "mrd", "st",
@@ -462,8 +462,8 @@ def evaluate(found: list[Candidate], forecasts: list[dict]) -> dict:
 def from_file(path: str | Path, db=None) -> tuple[dict, list[dict], str]:
     """(document row, authors, text) for a file: the ledger's document if these bytes are in it,
     else one made from the file's metadata (not stored)."""
-    from . import values
-    from .documents import document_authors, read_document
+    from tracker import values
+    from tracker.intake.documents import document_authors, read_document
 
     raw, cleaned, sha, meta = read_document(path)
     if db is not None:
@@ -481,7 +481,7 @@ def from_file(path: str | Path, db=None) -> tuple[dict, list[dict], str]:
 
 def from_ledger(db, doc_id: str) -> tuple[dict, list[dict], str]:
     """(document row, authors, text) of a document in the ledger; its text must be stored."""
-    from .documents import document_authors, get_document
+    from tracker.intake.documents import document_authors, get_document
 
     doc = get_document(db, doc_id)
     if not doc.get("text"):

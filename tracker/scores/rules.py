@@ -17,8 +17,8 @@ import numbers
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from . import sufficient
-from .sufficient import SHIFT, exact
+from tracker.scores import sums as sufficient
+from tracker.scores.sums import SHIFT, exact
 
 #: Log scores clip p into [LOG_CLIP, 1 - LOG_CLIP] so that a confident miss costs a finite
 #: -ln(0.001) = 6.91 nats instead of infinity (the bound Metaculus uses). Every clipped forecast is
@@ -56,7 +56,7 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float |
     range: an interval that reaches below 0 says plainly that n is too small. With n < 2 there is
     no spread to estimate, so the interval is (None, None); with no values everything is None.
     """
-    # The same exact sums the score tables keep (tracker.sufficient), so a mean computed here from
+    # The same exact sums the score tables keep (tracker.scores.sums), so a mean computed here from
     # a list is the very float the tables hold for the same forecasts.
     return sufficient.mean_interval(sufficient.moments(values), level=level)
 
@@ -272,7 +272,7 @@ def value_counts(ps: Sequence[float], ys: Sequence[int]) -> dict[float, list[int
 
 
 # --------------------------------------------------------------------------------------------
-# The same, from exact sums (what the score tables keep per group; see tracker.sufficient)
+# The same, from exact sums (what the score tables keep per group; see tracker.scores.sums)
 # --------------------------------------------------------------------------------------------
 #
 # Keys of a group's binary sums: n forecasts, e events; p1, p2 = Σp, Σp² and p1y, p2y the same

@@ -12,13 +12,15 @@ import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from . import scoreboard, values
-from .audit import analyst
-from .db import dict_rows, writing
-from .errors import TrackerError
+from tracker.scores import board
+
+from tracker import values
+from tracker.ledger.audit import analyst
+from tracker.ledger.connection import dict_rows, writing
+from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
-    from .sqlite_utils_lean import Database
+    from tracker.ledger.sqlite_utils_lean import Database
 
 OUTCOME_FIELDS = ["question_id", "action", "outcome", "resolved_on", "recorded_by", "recorded_at",
                   "note"]
@@ -120,7 +122,7 @@ def resolve(db: Database, question_id: str, outcome: str, *, resolved_on: str | 
             "note": note,
         }
         oid = append_outcome(db, row, evidence or [], source="cli")
-        scoreboard.refresh(db, [question_id])
+        board.refresh(db, [question_id])
     return {"id": oid, **row, "evidence": evidence or []}
 
 
@@ -141,7 +143,7 @@ def unresolve(db: Database, question_id: str, *, note: str | None = None,
             "note": note,
         }
         oid = append_outcome(db, row, [], source="cli")
-        scoreboard.refresh(db, [question_id])
+        board.refresh(db, [question_id])
     return {"id": oid, **row, "evidence": []}
 
 

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .db import writing
-from .errors import TrackerError
+from tracker.ledger.connection import writing
+from tracker.errors import TrackerError
 
 # A hyphen at the end of a line followed by a lower-case letter is a word broken by the layout
 # ("Sanktio-\nnen"). Before a capital it is a German compound ("US-\nBürgern") and stays.
@@ -432,7 +432,7 @@ _DOCUMENT_COLUMNS = ("title", "publisher", "series", "published_on", "published_
 
 
 def _check_metadata(meta: dict, where: str) -> dict:
-    from . import values
+    from tracker import values
 
     out = dict(meta)
     if out.get("id") is not None:
@@ -463,7 +463,7 @@ def _check_metadata(meta: dict, where: str) -> dict:
 def _document_id(db, meta: dict, sha: str, path: Path) -> str:
     """The id given, else the document these exact bytes already are, else one with the same URL,
     else a slug of the title or of the file name."""
-    from . import values
+    from tracker import values
 
     if meta.get("id"):
         return meta["id"]
@@ -524,9 +524,9 @@ def add_document(db, path: str | Path, **metadata) -> dict:
             if change:
                 db["documents"].update(doc_id, change)
             if "language" in change:
-                from . import scoreboard
+                from tracker.scores import board
 
-                scoreboard.refresh(db, scoreboard.questions_of_document(db, doc_id))
+                board.refresh(db, board.questions_of_document(db, doc_id))
         authors = meta.get("authors") or []
         current = [r["author_id"] for r in db.query(
             "select author_id from document_authors where document_id = ? order by position", [doc_id])]

@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
-from .errors import TrackerError
+from tracker import __version__
+from tracker.errors import TrackerError
 
 app = typer.Typer(
     help="Record the forecasts in published analysis, resolve them with evidence, and score them.",
@@ -36,7 +36,7 @@ def command(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .audit import COMMAND, describe_command
+        from tracker.ledger.audit import COMMAND, describe_command
 
         token = COMMAND.set(describe_command(fn.__name__, kwargs))  # filed with every change made
         try:
@@ -61,14 +61,14 @@ def command(fn):
 
 
 def _open(db_path: Path, create: bool = True):
-    from .db import open_db
+    from tracker.ledger.connection import open_db
 
     return open_db(db_path, create=create)
 
 
 def _read(db_path: Path):
     """Open for a command that only reads: a read-only file (a published snapshot) will do."""
-    from .db import open_db
+    from tracker.ledger.connection import open_db
 
     return open_db(db_path, create=False, write=False)
 
@@ -96,15 +96,15 @@ def _stages(enabled: bool):
         return
     import time
 
-    from . import scoreboard
+    from tracker.scores import board
 
     start = time.perf_counter()
-    token = scoreboard.ON_STAGE.set(
+    token = board.ON_STAGE.set(
         lambda stage: typer.echo(f"{time.perf_counter() - start:7.1f} s: {stage}…", err=True))
     try:
         yield
     finally:
-        scoreboard.ON_STAGE.reset(token)
+        board.ON_STAGE.reset(token)
 
 
 @app.callback(invoke_without_command=True)
@@ -135,7 +135,9 @@ def import_(
     """Import curated records or flat tables, in one transaction (all or nothing). Importing the same
     input again changes nothing. Tables show a progress bar on a terminal and a summary: rows read,
     created, updated, unchanged and rejected."""
-    from . import output, records, tables
+    from tracker.cli import text as output
+    from tracker.ledger import records
+    from tracker.imports import tables
 
     conn = _open(db)
     on_terminal = not as_json and sys.stderr.isatty()
@@ -182,11 +184,12 @@ def resolve(
     as_json: JsonOption = False,
 ):
     """Record what happened to a question, or (--correct) correct it. Scores update at once."""
-    from . import outcomes, values
+    from tracker.ledger import outcomes
+    from tracker import values
 
     day = None
     if on:
-        from . import dates  # its patterns take a few ms to build: only when a date is given
+        from tracker.intake import dates  # its patterns take a few ms to build: only when a date is given
 
         day = dates.parse_date(on, "--on")
     links = [values.url(u, "--evidence") for u in evidence or []]
@@ -211,7 +214,7 @@ def unresolve(
     as_json: JsonOption = False,
 ):
     """Withdraw a question's outcome (kept in the history); its forecasts become unscored."""
-    from . import outcomes
+    from tracker.ledger import outcomes
 
     row = outcomes.unresolve(_open(db, create=False), question_id, note=note, recorded_by=by)
     _show(as_json, row, lambda: f"Un-resolved {question_id}; it is open again.")
@@ -232,7 +235,9 @@ def history(
 ):
     """Every outcome ever recorded for a question, oldest first, and which one is in force; or, with
     --changes (or for an id that is not a question), every change ever made to the record."""
-    from . import audit, output, outcomes
+    from tracker.ledger import audit
+    from tracker.cli import text as output
+    from tracker.ledger import outcomes
 
     conn = _read(db)
     if kind is not None and kind not in audit.KINDS:
@@ -257,7 +262,8 @@ def forecasts(
     as_json: JsonOption = False,
 ):
     """One row per forecast: probability, outcome and Brier score (0..1)."""
-    from . import output, reports
+    from tracker.cli import text as output
+    from tracker.scores import reports
 
     rows = reports.list_forecasts(_read(db), author=author, question=question, document=document)
     _show(as_json, rows, lambda: output.forecasts(rows))
@@ -275,7 +281,8 @@ def score(
     as_json: JsonOption = False,
 ):
     """Mean scores per group with n and 95 % intervals: Brier (0..1, lower is better), log, skill."""
-    from . import output, reports
+    from tracker.cli import text as output
+    from tracker.scores import reports
 
     conn = _read(db)
     if adjusted:
@@ -300,7 +307,8 @@ def calibration(
 ):
     """Calibration table (n, mean forecast, observed frequency with a Wilson 95 % interval per bin),
     the Murphy decomposition with Stephenson's within-bin terms, the Yates decomposition and ROC AUC."""
-    from . import output, reports
+    from tracker.cli import text as output
+    from tracker.scores import reports
 
     result = reports.calibration(_read(db), author=author, document=document, topic=topic, bins=bins)
     _show(as_json, result, lambda: output.calibration(result))
@@ -318,7 +326,8 @@ def compare(
 ):
     """A against B on the questions both answered: mean Brier difference (A − B) with a bootstrap and
     a paired-t 95 % interval and a p-value."""
-    from . import output, reports
+    from tracker.cli import text as output
+    from tracker.scores import reports
 
     result = reports.compare(_read(db), author_a, author_b, seed=seed, n_boot=samples)
     _show(as_json, result, lambda: output.comparison(result))
@@ -332,7 +341,8 @@ def sensitivity(
 ):
     """How each author's Brier and rank depend on how their words were read: at the ends of each
     forecast's interval and under every scale of estimative words that covers the phrase."""
-    from . import output, reports
+    from tracker.cli import text as output
+    from tracker.scores import reports
 
     rows = reports.sensitivity_table(_read(db))
     _show(as_json, rows, lambda: output.sensitivity(rows))
@@ -351,13 +361,13 @@ def rescore(
     also refits the difficulty-adjusted board, which single outcomes on a large ledger leave stale."""
     import time
 
-    from . import scoreboard
-    from .db import writing
+    from tracker.scores import board
+    from tracker.ledger.connection import writing
 
     conn = _open(db, create=False)
     start = time.perf_counter()
     with writing(conn, note), _stages(not as_json and sys.stderr.isatty()):
-        scoreboard.refresh(conn)
+        board.refresh(conn)
     result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
               "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}
     _show(as_json, result, lambda: f"Rescored {result['scored']} of {result['forecasts']} forecasts in {result['seconds']:.2f} s.")
@@ -371,7 +381,7 @@ def export(
     as_json: JsonOption = False,
 ):
     """Write the database back as record files, one per document, including the whole outcome history."""
-    from . import records
+    from tracker.ledger import records
 
     written = records.export_records(_read(db), directory)
     if as_json:
@@ -412,7 +422,8 @@ def document_add(
 ):
     """Add a document to the ledger: its cleaned text, SHA-256 and metadata, in one transaction. The same
     file again changes nothing; a changed file under the same id is recorded as a new version."""
-    from . import dates, documents
+    from tracker.intake import dates
+    from tracker.intake import documents
 
     day = dates.parse_date(published_on, "--published-on") if published_on else None
     result = documents.add_document(_open(db), file, id=id, title=title, publisher=publisher, published_on=day,
@@ -442,8 +453,9 @@ def extract(
 ):
     """List the sentences that may be forecasts, with the estimative words found and the probability a scale
     reads them as (or 'uncovered'). --draft writes them as a record for the analyst to finish and import."""
-    from . import extract as ex
-    from . import values, wording
+    from tracker.intake import extract as ex
+    from tracker import values
+    from tracker.intake import wording
 
     events = {}
     for item in event or []:
@@ -483,7 +495,8 @@ def scales_list(
     as_json: JsonOption = False,
 ):
     """List the scales of estimative words: shipped ones and your own (--scales DIR)."""
-    from . import output, wording
+    from tracker.cli import text as output
+    from tracker.intake import wording
 
     if ctx.invoked_subcommand is not None:
         return
@@ -505,7 +518,8 @@ def scales_show(
     as_json: JsonOption = False,
 ):
     """Show one scale: its source, and every term with its point value, interval and aliases."""
-    from . import output, wording
+    from tracker.cli import text as output
+    from tracker.intake import wording
 
     scale = wording.get_scale(name, scales)
     data = scale.as_dict()
@@ -539,7 +553,7 @@ def backup(
 ):
     """A consistent copy of the database, taken while others may be writing (SQLite's backup API),
     checked with integrity_check before it is put in place."""
-    from . import backup as backups
+    from tracker.ledger import backup as backups
 
     result = backups.backup(db, dest, overwrite=overwrite)
     _show(as_json, result, lambda: f"Backed up {result['source']} to {result['dest']}: {result['forecasts']} "
@@ -565,7 +579,7 @@ def publish(
     datasette command that serves or publishes it."""
     import shlex
 
-    from . import publish as publishing
+    from tracker.site import publish as publishing
 
     _read(db).close()  # a current schema, or a one-line error
     result = publishing.snapshot(db, directory, metadata=metadata, target=target, name=name)
@@ -602,7 +616,7 @@ def serve(
 
     It only ever adds to the database: outcomes recorded from the command line and imported tables stay.
     """
-    from . import records
+    from tracker.ledger import records
 
     conn = _open(db)
     paths = records.record_paths([records_dir]) if records_dir.exists() else []
@@ -617,7 +631,7 @@ def serve(
     conn.close()
     if build_only:
         return
-    from .publish import LIMITS, setting_args
+    from tracker.site.publish import LIMITS, setting_args
 
     args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port),
             *setting_args(LIMITS)]

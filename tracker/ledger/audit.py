@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .sqlite_utils_lean import Database
+    from tracker.ledger.sqlite_utils_lean import Database
 
 #: The tables whose every change is kept (score tables are derived and rebuilt, so not audited).
 AUDITED = ("authors", "documents", "document_authors", "questions", "forecasts", "forecast_authors",
@@ -116,7 +116,7 @@ KINDS = {
 
 
 def find_kind(db: Database, record_id: str) -> str:
-    from .errors import TrackerError
+    from tracker.errors import TrackerError
 
     kinds = [k for k, tables in KINDS.items()
              if db.conn.execute(f"select 1 from {tables[0][0]} where id = ?", [record_id]).fetchone()

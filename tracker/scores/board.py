@@ -7,7 +7,7 @@ rebuilds everything from scratch and gives identical rows (a test holds it to th
 
 What is local to a question (its forecasts' scores, time-weighted and peer scores) is recomputed
 for the touched questions. Groups (authors, documents, topics, horizons, everything) are not
-re-read: each keeps exact sums of its forecasts' terms (`score_sums`, see tracker.sufficient)
+re-read: each keeps exact sums of its forecasts' terms (`score_sums`, see tracker.scores.sums)
 and the count of events and non-events at each forecast value (`auc_counts`). A write takes the
 touched forecasts' old terms out and puts the new ones in, and re-derives the group's row,
 calibration table, decompositions and sensitivity scenarios from its sums: the cost is that of
@@ -34,11 +34,13 @@ from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from . import scoring, sufficient
-from .db import dict_rows
+from tracker.scores import rules
+
+from tracker.scores import sums as sufficient
+from tracker.ledger.connection import dict_rows
 
 if TYPE_CHECKING:
-    from .sqlite_utils_lean import Database
+    from tracker.ledger.sqlite_utils_lean import Database
 
 CALIBRATION_BINS = 10
 
@@ -72,7 +74,7 @@ def _days(a: str, b: str) -> int:
 @lru_cache(maxsize=4096)
 def alternative_readings(phrase: str, language: str | None) -> tuple[tuple[str, float], ...]:
     """(scale, value) for every scale of estimative words that covers the phrase."""
-    from . import wording
+    from tracker.intake import wording
 
     return tuple(wording.alternative_readings(phrase, language))
 
@@ -180,14 +182,14 @@ def _score_forecasts(db: Database, qids: list[str] | None) -> None:
             left join documents d on d.id = f.document_id
             where co.outcome in ('yes', 'no') and f.probability is not null {out.scope}""", out.params):
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
-        log, clipped = scoring.log_score(p, y)
+        log, clipped = rules.log_score(p, y)
         horizon = _days(f["made_on"], f["resolve_by"]) if f["resolve_by"] else None
         out.add({
             "forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"], "probability": p,
-            "brier": scoring.brier(p, y), "log_score": log, "log_clipped": int(clipped),
-            "brier_gj": scoring.brier_gj(p, y), "log_score_bits": log / math.log(2),
-            "spherical": scoring.spherical(p, y), "baseline_score": scoring.baseline_score(p, y)[0],
-            "horizon_days": horizon, "horizon_bucket": scoring.horizon_bucket(horizon),
+            "brier": rules.brier(p, y), "log_score": log, "log_clipped": int(clipped),
+            "brier_gj": rules.brier_gj(p, y), "log_score_bits": log / math.log(2),
+            "spherical": rules.spherical(p, y), "baseline_score": rules.baseline_score(p, y)[0],
+            "horizon_days": horizon, "horizon_bucket": rules.horizon_bucket(horizon),
             # the groups and readings it is counted under, so that its terms can be taken out again
             "author_ids": f["author_ids"], "document_id": f["document_id"],
             "topics": _json(json.loads(f["topics"] or "[]")),
@@ -216,9 +218,9 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
         dist = json.loads(f["probabilities"])
         probs = [dist[o] for o in options]
         k = options.index(f["outcome"])
-        log, clipped = scoring.log_score_multi(probs, k)
+        log, clipped = rules.log_score_multi(probs, k)
         out.add({"forecast_id": f["id"], "question_id": f["question_id"], "outcome": f["outcome"],
-                   "p_outcome": probs[k], "brier_multi": scoring.brier_multi(probs, k), "log_score": log,
+                   "p_outcome": probs[k], "brier_multi": rules.brier_multi(probs, k), "log_score": log,
                    "log_clipped": int(clipped), "author_ids": f["author_ids"]})
     out.close()
 
@@ -248,7 +250,7 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
         end = max(end, first + dt.timedelta(days=1))
         out.add({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
                    "first_made_on": first.isoformat(), "end_on": end.isoformat(),
-                   "days": (end - first).days, "brier": scoring.time_weighted_brier(forecasts, end=end, y=y)})
+                   "days": (end - first).days, "brier": rules.time_weighted_brier(forecasts, end=end, y=y)})
     out.close()
 
 
@@ -267,7 +269,7 @@ def _peer(db: Database, qids: list[str] | None) -> None:
             by_author[author] = (fid, p if outcome == "yes" else 1 - p)  # the latest counts
         if len(by_author) < 2:
             continue
-        peers = scoring.peer_scores({a: p for a, (_, p) in by_author.items()})
+        peers = rules.peer_scores({a: p for a, (_, p) in by_author.items()})
         out.add(*({"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
                   for a, (fid, p) in by_author.items()))
     out.close()
@@ -301,8 +303,8 @@ class Delta:
             for (_, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
                  readings) in rows:
                 y = 1 if outcome == "yes" else 0
-                terms = scoring.forecast_terms(p, y, CALIBRATION_BINS)
-                terms.update(scoring.score_terms(brier, log, clipped, sph))
+                terms = rules.forecast_terms(p, y, CALIBRATION_BINS)
+                terms.update(rules.score_terms(brier, log, clipped, sph))
                 author_ids = json.loads(authors)
                 keys = [("author", a) for a in author_ids]
                 if doc is not None:
@@ -324,7 +326,7 @@ class Delta:
                     counts[0] += sign * events
                     counts[1] += sign * non_events
             if sign > 0:
-                self.questions.append({"question_id": qid, **scoring.summary_from_sums(question)})
+                self.questions.append({"question_id": qid, **rules.summary_from_sums(question)})
         for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
             for a, v in db.conn.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
@@ -409,7 +411,7 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
             if sums.get("n"):
                 head = {"scope": scope, "key": key, "bins": CALIBRATION_BINS}
                 table, summary = _calibration(sums, counts[key])
-                bins += [{**head, "bin": scoring.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
+                bins += [{**head, "bin": rules.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
                 summaries.append({**head, **summary})
             if scope == "author" and sums.get("bn"):
                 scenarios += _scenarios(key, sums)
@@ -430,7 +432,7 @@ def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
     # a group needs scored yes/no forecasts; an author's multiple-choice ones also earn a row
     if not binary and (scope != "author" or not sums.get("mcn")):
         return None
-    row = {key_col: key, **(scoring.summary_from_sums(sums) if binary else EMPTY_SUMMARY)}
+    row = {key_col: key, **(rules.summary_from_sums(sums) if binary else EMPTY_SUMMARY)}
     if scope != "author":
         return row
     mm, mlo, mhi = sufficient.mean_interval(sums, "mc")
@@ -448,20 +450,20 @@ def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int
                  ) -> tuple[list[dict], dict]:
     """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set,
     from its sums and its events per forecast value."""
-    table = scoring.table_from_sums(sums, bins)
-    murphy = scoring.murphy_from_sums(sums, bins)
-    yates = scoring.yates_from_sums(sums)
+    table = rules.table_from_sums(sums, bins)
+    murphy = rules.murphy_from_sums(sums, bins)
+    yates = rules.yates_from_sums(sums)
     summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
                                       "within_bin_variance", "within_bin_covariance")}
     summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
                                                      "covariance")})
-    summary["auc"] = scoring.auc_from_counts(counts)
+    summary["auc"] = rules.auc_from_counts(counts)
     return table, summary
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
     """The same as the tables hold, for a set no table keeps (another bin count, two filters)."""
-    return _calibration(scoring.sums_of(ps, ys, bins), scoring.value_counts(ps, ys), bins)
+    return _calibration(rules.sums_of(ps, ys, bins), rules.value_counts(ps, ys), bins)
 
 
 def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
@@ -499,7 +501,7 @@ def _adjusted(db: Database) -> None:
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
     pairs = len(rows)
     if rows:
-        fitted = scoring.difficulty_adjusted(rows)
+        fitted = rules.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
         # the raw mean is the author's Brier as author_scores has it (the same forecasts)
         raw = dict(db.conn.execute("select author_id, brier from author_scores"))

@@ -29,15 +29,17 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import scoreboard, values
-from .db import indexes_built_after, writing
-from .documents import sha256_file
-from .errors import TrackerError
-from .import_log import log_import
-from .outcomes import fit_outcome
+from tracker.scores import board
+
+from tracker import values
+from tracker.ledger.connection import indexes_built_after, writing
+from tracker.intake.documents import sha256_file
+from tracker.errors import TrackerError
+from tracker.ledger.import_log import log_import
+from tracker.ledger.outcomes import fit_outcome
 
 if TYPE_CHECKING:
-    from .sqlite_utils_lean import Database
+    from tracker.ledger.sqlite_utils_lean import Database
 
 FORECAST_REQUIRED = ["question_id", "author", "probability", "made_on"]
 FORECAST_OPTIONAL = ["id", "document", "question", "resolve_by", "phrase", "quote", "topic", "method",
@@ -317,7 +319,7 @@ def _import(run: _Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], 
         finally:
             run.drop(*temp_tables)
         run.finish(kind)
-        scoreboard.refresh(db, touched, refit=True)
+        board.refresh(db, touched, refit=True)
     return run.counts
 
 
@@ -598,7 +600,7 @@ def _write_forecasts(run: _Run) -> None:
     """Write the file's staged forecasts: new authors, then each forecast created, updated or left
     unchanged by comparison with what is there, in set-based statements over the whole file."""
     conn, counts = run.conn, run.counts
-    scoreboard.stage(WRITING_FORECASTS)
+    board.stage(WRITING_FORECASTS)
     # New people, under the first spelling of their name in the file.
     counts["authors_created"] += conn.execute("""
         insert into authors (id, name, affiliation)
@@ -754,7 +756,7 @@ def import_files(db: Database, paths: Iterable[str | Path], kind: str, *, note: 
                  progress_bar: bool = False) -> dict:
     """Import tables (or an adapter's files) in one transaction; {path: counts}."""
     result = {}
-    with writing(db, note), scoreboard.one_refresh(db):
+    with writing(db, note), board.one_refresh(db):
         for p in paths:
             result[str(p)] = import_file(db, p, kind, skip_invalid=skip_invalid, on_reject=on_reject,
                                          progress_bar=progress_bar)
@@ -773,11 +775,11 @@ def import_file(db: Database, path: str | Path, kind: str, *, note: str | None =
         size = path.stat().st_size if path.is_file() else 0
         with _bar(progress_bar, size, path.name) as progress:
             return fn(db, path, progress, note, **options)
-    from . import adapters
+    from tracker.imports import adapters
 
     adapter = adapters.open_adapter(path, kind)
     options["sha256"] = sha256_file(path)  # one hash for the import log's two entries (forecasts, outcomes)
-    with writing(db, note), scoreboard.one_refresh(db):
+    with writing(db, note), board.one_refresh(db):
         with _bar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
             forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
                                          kind=kind, **options)

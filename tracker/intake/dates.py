@@ -44,8 +44,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import TrackerError
-from . import values
+from tracker.errors import TrackerError
+from tracker import values
 
 _NUMERIC = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})\s*$")
 
@@ -119,7 +119,7 @@ _LEAD = r"(?:(?:bis|spaetestens|noch|by|until|till|before|no later than|im|in|in
 
 
 def _fold(s: str) -> str:
-    from .wording import fold
+    from tracker.intake.wording import fold
 
     return re.sub(r"\s+", " ", fold(s)).strip()
 

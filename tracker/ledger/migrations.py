@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from .sqlite_utils_lean import Database, Migrations
+from tracker.ledger.sqlite_utils_lean import Database, Migrations
 
 migrations = Migrations("tracker")
 
@@ -155,7 +155,7 @@ def m003_append_only_outcomes(db: Database) -> None:
 
 @migrations()
 def m004_score_tables(db: Database) -> None:
-    # Scores are derived, never typed in: tracker.scoreboard rewrites these rows inside the same
+    # Scores are derived, never typed in: tracker.scores.board rewrites these rows inside the same
     # transaction as every write that changes a forecast or an outcome.
     _script(db, 
         """
@@ -244,7 +244,7 @@ def m006_ledger_views(db: Database) -> None:
     )
 
 
-#: The summary columns every group score table carries (see tracker.scoring.summary_from_sums).
+#: The summary columns every group score table carries (see tracker.scores.rules.summary_from_sums).
 #: Brier on 0..1, brier_gj the two-category form on 0..2, log in nats (and bits), spherical
 #: (higher is better), skill scores against always-50 % and against the group's base rate.
 SUMMARY_COLUMNS = """
@@ -576,7 +576,7 @@ def m012_audit_trail(db: Database) -> None:
     # sqlite-utils' transform, which drops triggers) must call enable_tracking for it again.
     from sqlite_history_json import enable_tracking
 
-    from .audit import AUDITED
+    from tracker.ledger.audit import AUDITED
 
     for table in AUDITED:
         enable_tracking(db.conn, table)
@@ -620,7 +620,7 @@ def m013_ledger_facets(db: Database) -> None:
 
 @migrations()
 def m014_incremental_scores(db: Database) -> None:
-    # Groups keep exact sums instead of being re-read on every write (tracker.scoreboard). A score
+    # Groups keep exact sums instead of being re-read on every write (tracker.scores.board). A score
     # row records the groups and readings it was counted under, so a write can take its terms out
     # of exactly the groups they went into. The rows are rebuilt after this step (see migrate).
     for table, column, kind in (
@@ -639,7 +639,7 @@ def m014_incremental_scores(db: Database) -> None:
         CREATE TABLE score_sums (
             scope TEXT NOT NULL,      -- all, author, document, topic or horizon
             key TEXT NOT NULL,
-            sums TEXT NOT NULL,       -- JSON: exact sums in tracker.sufficient's packed form
+            sums TEXT NOT NULL,       -- JSON: exact sums in tracker.scores.sums's packed form
             PRIMARY KEY (scope, key)
         );
         CREATE TABLE auc_counts (
@@ -777,8 +777,8 @@ def migrate(db: Database) -> None:
             if attempt == 49:
                 raise
             time.sleep(0.1)
-    from . import scoreboard
+    from tracker.scores import board
 
     with db.atomic():
-        scoreboard.refresh(db)
+        board.refresh(db)
 

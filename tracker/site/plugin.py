@@ -149,7 +149,7 @@ def render_cell(value, column, table, database, datasette, row):
 async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dict:
     """What a forecast's page shows beside the row: its question, authors, the outcome in force
     with its evidence, every earlier outcome record, and the forecast's scores. Reads only."""
-    from .outcomes import outcome_log
+    from tracker.ledger.outcomes import outcome_log
 
     forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
                           [forecast_id])

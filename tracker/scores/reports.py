@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import math
 
-from .sqlite_utils_lean import Database
+from tracker.ledger.sqlite_utils_lean import Database
 
-from . import scoreboard, scoring
-from .errors import TrackerError
+from tracker.scores import board
+
+from tracker.scores import rules
+from tracker.errors import TrackerError
 
 BRIER_SCALE = "0..1"
 
@@ -94,7 +96,7 @@ def score_table(db: Database, by: str = "author", *, min_n: int = 1) -> list[dic
         if label_table:
             rec[label] = r.pop("_label")
         if by == "horizon":
-            rec["order"] = [b for b, _ in scoring.HORIZON_BUCKETS].index(rec[by])
+            rec["order"] = [b for b, _ in rules.HORIZON_BUCKETS].index(rec[by])
         rec.update(r)
         rec["brier_scale"] = BRIER_SCALE
         out.append(rec)
@@ -144,7 +146,7 @@ def _scored(db: Database, *, author: str | None = None, document: str | None = N
 
 
 def calibration(db: Database, *, author: str | None = None, document: str | None = None,
-                topic: str | None = None, bins: int = scoreboard.CALIBRATION_BINS) -> dict:
+                topic: str | None = None, bins: int = board.CALIBRATION_BINS) -> dict:
     """Calibration table and decompositions for a set of scored forecasts.
 
     A set of one kind at the default bin count is read from the tables the scoreboard keeps;
@@ -159,7 +161,7 @@ def calibration(db: Database, *, author: str | None = None, document: str | None
         raise TrackerError(f"--topic {topic!r}: no question has this topic")
     given = [(s, k) for s, k in (("author", author), ("document", document), ("topic", topic)) if k]
     scope, key = given[0] if len(given) == 1 else ("all", "all") if not given else ("filtered", None)
-    if scope != "filtered" and bins == scoreboard.CALIBRATION_BINS:
+    if scope != "filtered" and bins == board.CALIBRATION_BINS:
         summary = list(db.query("select * from calibration_summary where scope = ? and key = ? and bins = ?",
                                 [scope, key, bins]))
         table = list(db.query("""select lower, upper, n, mean_forecast, observed, ci_low, ci_high
@@ -169,7 +171,7 @@ def calibration(db: Database, *, author: str | None = None, document: str | None
         source = "stored"
     else:
         rows = _scored(db, author=author, document=document, topic=topic)
-        table, summary_row = scoreboard.calibration([p for p, _ in rows], [y for _, y in rows], bins) if rows else ([], None)
+        table, summary_row = board.calibration([p for p, _ in rows], [y for _, y in rows], bins) if rows else ([], None)
         source = "computed"
     result = {"scope": scope, "key": key, "filters": dict(given), "bin_count": bins, "bins": table,
               "source": source, "brier_scale": BRIER_SCALE}
@@ -197,6 +199,6 @@ def compare(db: Database, a: str, b: str, *, seed: int = 0, n_boot: int = 10000)
     common = sorted(q for q, by in per_q.items() if ida in by and idb in by)
     a_scores = [math.fsum(per_q[q][ida]) / len(per_q[q][ida]) for q in common]
     b_scores = [math.fsum(per_q[q][idb]) / len(per_q[q][idb]) for q in common]
-    result = scoring.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
+    result = rules.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
     return {"author_a": ida, "author_b": idb, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}

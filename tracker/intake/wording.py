@@ -1,6 +1,6 @@
 """Words of estimative probability → numbers, by named and versioned scales.
 
-Scales are data: one YAML file per scale in `tracker/scales/` (shipped), plus any `*.yml` in a
+Scales are data: one YAML file per scale in `tracker/intake/scales/` (shipped), plus any `*.yml` in a
 directory the user names (`--scales DIR` or `$TRACKER_SCALES`). Each term has a point value and an
 interval. `match` finds the estimative phrases in a phrase or sentence and reads each by every
 scale of the language that covers it; a hedge that no scale covers is returned as *uncovered*,
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 SCALES_ENV = "TRACKER_SCALES"
 LANGUAGES = ("de", "en")
@@ -296,7 +296,7 @@ def _read_scale_file(path: Path, shipped: bool) -> Scale:
 
 @lru_cache(maxsize=1)
 def _shipped() -> tuple[Scale, ...]:
-    folder = resources.files("tracker") / "scales"
+    folder = resources.files("tracker.intake") / "scales"
     return tuple(_read_scale_file(Path(str(p)), True)
                  for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".yml"))
 
@@ -466,7 +466,7 @@ def best(matches: list[Match], prefer: list[str] | tuple[str, ...] = ()) -> Matc
 
 def alternative_readings(phrase: str, language: str | None) -> list[tuple[str, float]]:
     """(scale, value) for every scale of `language` (None: any) that reads words in `phrase`:
-    the signature of `tracker.scoreboard.alternative_readings`, which issue 3's sensitivity
+    the signature of `tracker.scores.board.alternative_readings`, which issue 3's sensitivity
     analysis calls. A phrase no scale covers gives an empty list."""
     lang = language if language in LANGUAGES else None
     by_scale: dict[str, list[Match]] = {}

@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from .sqlite_utils_lean import Database
+from tracker.ledger.sqlite_utils_lean import Database
 
-from . import scoreboard, scoring, values
-from .documents import read_text_file, sha256_bytes, sha256_file
-from .db import writing
-from .errors import TrackerError
-from .import_log import last_sha256, log_import
-from .outcomes import append_outcome, existing_outcome_keys, outcome_key, outcome_log
+from tracker.scores import board
+
+from tracker.scores import rules
+
+from tracker import values
+from tracker.intake.documents import read_text_file, sha256_bytes, sha256_file
+from tracker.ledger.connection import writing
+from tracker.errors import TrackerError
+from tracker.ledger.import_log import last_sha256, log_import
+from tracker.ledger.outcomes import append_outcome, existing_outcome_keys, outcome_key, outcome_log
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
@@ -322,7 +326,7 @@ def _probabilities(item: dict, w: str) -> tuple[float | None, str | None, str | 
         raise TrackerError(f"{w} normalise: expected true or false")
     given = {str(k): values.probability(v, f"{w} probabilities {k}") for k, v in mapping.items()}
     try:
-        fitted = scoring.check_distribution(list(given.values()), normalise=normalise)
+        fitted = rules.check_distribution(list(given.values()), normalise=normalise)
     except ValueError as e:
         raise TrackerError(f"{w} probabilities: {str(e).replace('pass normalise', 'write normalise: true')}") from None
     distribution = dict(zip(given, fitted))
@@ -541,7 +545,7 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                 before = _language(db, doc["id"])
                 _upsert(db, "documents", doc, counts["documents"], keep=("text",))
                 if before is not None and before[0] != doc["language"]:  # the upsert stores doc's language
-                    touched_questions.update(scoreboard.questions_of_document(db, doc["id"]))
+                    touched_questions.update(board.questions_of_document(db, doc["id"]))
                 _set_links(db, "document_authors", "document_id", doc["id"], "author_id", rec.document_authors)
             for q in rec.questions:
                 if _upsert(db, "questions", q, counts["questions"]) != "unchanged":
@@ -571,7 +575,7 @@ def import_records(db: Database, records: list[Record], texts: list[str | Path] 
                     touched_questions.add(qid)
             per_file = {k: v - before_totals[k] for k, v in _totals(counts).items()}
             log_import(db, rec.path, rec.sha256, "record", per_file)
-        scoreboard.refresh(db, touched_questions, refit=True)
+        board.refresh(db, touched_questions, refit=True)
     return {k: c.as_dict() for k, c in counts.items()}
 
 
