@@ -111,7 +111,7 @@ def migrated(db: Path) -> Path:
     """A fresh, empty ledger with tracker's schema (made by tracker's own open_db: `tracker rescore`
     refuses a missing ledger, which once left the runner measuring the wrong thing)."""
     fresh(db)
-    subprocess.run([PY, "-c", "import sys; from tracker.ledger.connection import open_db; open_db(sys.argv[1]).conn.close()",
+    subprocess.run([PY, "-c", "import sys; from tracker.scores.derived import open_db; open_db(sys.argv[1]).close()",
                     str(db)], cwd=ROOT, check=True, env=ENV)
     return db
 

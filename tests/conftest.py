@@ -100,7 +100,7 @@ def small_record(tmp_path) -> Path:
 
 @pytest.fixture
 def db(db_path):
-    from tracker.ledger.connection import open_db
+    from tracker.scores.derived import open_db
 
     d = open_db(db_path)
     yield d

@@ -200,7 +200,7 @@ def test_read_only_database(tmp_path, small_record, db_path):
     import shutil
     import subprocess
 
-    from tracker.ledger.connection import open_db
+    from tracker.scores.derived import open_db
     from tracker.ledger.records import import_records, load_record
 
     db = open_db(db_path)

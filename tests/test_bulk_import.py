@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tracker.imports import tables
 from tracker.cli import app
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve, unresolve
 from tracker.imports.tables import import_forecasts, import_outcomes

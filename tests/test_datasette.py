@@ -21,7 +21,7 @@ from datasette.plugins import pm
 
 from tracker.site import plugin as datasette_plugin
 from tracker.site.plugin import decimals, percent, reading
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.ledger.records import import_records, load_record
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tracker.ledger.backup import backup
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 
 ROWS = 6000
@@ -82,7 +82,7 @@ def test_sigkill_mid_import_leaves_all_or_nothing(tmp_path, kill_table, db_path)
 
 WRITER = """
 import sys, csv, tempfile, os
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.imports.tables import import_forecasts
 from tracker.ledger.outcomes import resolve
 w = int(sys.argv[2])

@@ -21,7 +21,8 @@ from tracker.scores import rules
 from tracker.scores import sums as sufficient
 
 from tracker.imports import tables
-from tracker.ledger.connection import open_db, writing
+from tracker.ledger.connection import writing
+from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve, unresolve
 from tracker.imports.tables import import_forecasts, import_outcomes

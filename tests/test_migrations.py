@@ -1,8 +1,14 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from tracker.ledger.connection import open_db
+from tracker.cli import app
+from tracker.ledger.audit import AUDITED
+from tracker.ledger.outcomes import resolve
+
+from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.migrations import migrations
 
@@ -56,43 +62,102 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 
 def test_wal_and_busy_timeout(db):
-    assert db.journal_mode == "wal"
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert db.execute("pragma busy_timeout").fetchone()[0] == 30000
 
 
-def test_upgrading_a_database_keeps_its_ledger(tmp_path):
-    """A database made before the multiple-choice step is rebuilt without losing a row."""
-    import sqlite_utils
+FIXTURE = Path(__file__).parent / "fixtures" / "ledger-0.1.0.sql"
+#: what analysts recorded; a migration must keep every row of these as it was
+LEDGER_TABLES = ("authors", "documents", "document_authors", "document_versions", "questions", "forecasts",
+                 "forecast_authors", "outcomes", "outcome_evidence", "imports", "_history_json",
+                 *(f"_history_json_{t}" for t in AUDITED))
+#: derived rows as 0.1.0 stored them (score_sums is left out: its packed form may change; board_fits
+#: holds the time of the fit)
+SCORE_TABLES = ("forecast_scores", "multiple_choice_scores", "time_weighted_scores", "peer_scores",
+                "author_scores", "document_scores", "question_scores", "topic_scores", "horizon_scores",
+                "calibration_bins", "calibration_summary", "auc_counts", "sensitivity_scenarios",
+                "adjusted_scores")
 
-    path = tmp_path / "old.db"
-    old = sqlite_utils.Database(path)
-    old.conn.execute("PRAGMA foreign_keys = ON")
-    migrations.apply(old, stop_before="m008_multiple_choice")
-    # rows as the old schema takes them (today's importer writes today's schema)
-    old.executescript("""
-        insert into authors (id, name) values ('ann', 'Ann'), ('bob', 'Bob');
-        insert into questions (id, title, resolve_by) values ('q1', 'X?', '2019-03-01');
-        insert into forecasts (id, question_id, made_on, probability, interval_low, interval_high, method, phrase)
-            values ('f1', 'q1', '2019-02-01', 0.8, 0.7, 0.9, 'analyst', 'zu erwarten'),
-                   ('f2', 'q1', '2019-02-02', 0.3, null, null, 'stated', null);
-        insert into forecast_authors values ('f1', 'ann', 1), ('f2', 'ann', 1), ('f2', 'bob', 2);
-        insert into outcomes (question_id, action, outcome, resolved_on, source)
-            values ('q1', 'resolve', 'no', '2019-02-28', 'cli');
-        insert into outcome_evidence (outcome_id, position, url) values (1, 1, 'https://example.org');
-    """)
-    before = {t: list(old.query(f"select * from {t} order by 1")) for t in ("forecasts", "outcomes", "outcome_evidence")}
-    old.close()
+
+def _load_fixture(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.executescript(FIXTURE.read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def _rows(path: Path, tables) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: sorted(conn.execute(f"select * from [{t}]").fetchall(), key=repr) for t in tables}
+    finally:
+        conn.close()
+
+
+def _columns(path: Path, tables) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"pragma table_info([{t}])").fetchall() for t in tables}
+    finally:
+        conn.close()
+
+
+def test_a_ledger_made_by_0_1_0_opens_migrates_and_scores_as_it_did(tmp_path):
+    """The fixture was made by 0.1.0's own commands. Its ledger tables are the baseline already,
+    so they are kept row for row; its score tables are rebuilt by `tracker migrate`, never by
+    opening it, and the rebuilt rows are the ones 0.1.0 computed."""
+    path = _load_fixture(tmp_path / "old.db")
+    before = _rows(path, LEDGER_TABLES + SCORE_TABLES)
+    with pytest.raises(TrackerError, match=r"score tables were made by another version of tracker; "
+                                           r"run `tracker migrate --db .*old.db`"):
+        open_db(path)
+    assert _rows(path, LEDGER_TABLES + SCORE_TABLES) == before  # refusing changed nothing
+    result = CliRunner().invoke(app, ["migrate", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "score tables rebuilt (their definition changed)" in result.output
+    scored = len(before["forecast_scores"]) + len(before["multiple_choice_scores"])
+    assert f": {scored} of {len(before['forecasts'])} forecasts scored." in result.output
+    after = _rows(path, LEDGER_TABLES + SCORE_TABLES)
+    for table in LEDGER_TABLES + SCORE_TABLES:
+        assert after[table] == before[table], table
+    fresh = tmp_path / "fresh.db"
+    open_db(fresh).close()
+    # the baseline builds the same ledger tables, column for column, as 0.1.0's seventeen steps
+    assert _columns(path, LEDGER_TABLES) == _columns(fresh, LEDGER_TABLES)
+    conn = sqlite3.connect(path)
+    assert {r[0] for r in conn.execute("select name from sqlite_master where type = 'view'")} == {
+        r[0] for r in sqlite3.connect(fresh).execute("select name from sqlite_master where type = 'view'")}
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("pragma foreign_key_check").fetchall() == []
+    conn.close()
+    again = CliRunner().invoke(app, ["migrate", "--db", str(path)])
+    assert again.exit_code == 0 and "score tables current" in again.output
+    # and it is an ordinary ledger again: a write keeps its scores current
     db = open_db(path)
-    assert [r[0] for r in db.execute("select name from _sqlite_migrations")][-1] == migrations._migrations[-1].name
-    after = {t: list(db.query(f"select * from {t} order by 1")) for t in before}
-    for row in after["forecasts"]:
-        assert row.pop("probabilities") is None and row.pop("probabilities_given") is None
-    assert after == before
-    assert db.execute("pragma foreign_keys").fetchone()[0] == 1
-    assert db.execute("pragma foreign_key_check").fetchall() == []
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("delete from outcomes")
-    assert db["author_scores"].get("ann")["n"] == 2
+    resolve(db, "q-open-future", "yes", resolved_on="2021-03-01")
+    assert db.execute("select count(*) from forecast_scores where question_id = 'q-open-future'").fetchone()[0] == 1
+    db.close()
+
+
+def test_a_ledger_older_than_0_1_0_is_refused_with_what_to_do(tmp_path):
+    path = _load_fixture(tmp_path / "older.db")
+    conn = sqlite3.connect(path)
+    conn.execute("delete from _sqlite_migrations where name >= 'm010'")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(TrackerError, match=r"older.db: this ledger's schema predates tracker 0.1.0 "
+                                           r"\(it lacks m017_audit_group_indexes\)"):
+        open_db(path)
+    assert path.read_bytes() == before
+
+
+def test_a_new_ledger_has_every_score_table_its_definition_names(db):
+    from tracker.scores import derived
+
+    present = {(r[0], r[1]) for r in db.execute("select type, name from sqlite_master")}
+    assert set(derived.objects()) <= present
+    assert derived.state(db) == "current"
 
 
 def test_latest_step_names_the_last_migration():

@@ -594,7 +594,7 @@ def test_publish_replaces_only_a_snapshot(ledger, tmp_path, monkeypatch):
 
 def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(ledger, tmp_path, monkeypatch):
     from tracker.scores import board
-    from tracker.ledger.connection import open_db
+    from tracker.scores.derived import open_db
     from tracker.ledger.outcomes import resolve
 
     path = tmp_path / "forecasts.db"  # a copy of the module's ledger, which the other tests read

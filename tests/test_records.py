@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.records import export_records, import_records, load_record
 

@@ -7,7 +7,7 @@ import time
 import yaml
 from datasette.app import Datasette
 
-from tracker.ledger.connection import open_db
+from tracker.scores.derived import open_db
 from tracker.ledger.records import import_records, load_record
 
 SLOW = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000000) "

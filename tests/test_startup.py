@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from tracker.scores import board
-from tracker.ledger.connection import LATEST_STEP, open_db
+from tracker.ledger.connection import LATEST_STEP
+from tracker.scores.derived import open_db
 from tracker.imports.tables import import_forecasts, import_outcomes
 
 #: never needed to record one outcome: sqlite-utils (60-70 ms to import), dateparser (dates in

@@ -61,14 +61,15 @@ def command(fn):
 
 
 def _open(db_path: Path, create: bool = True):
-    from tracker.ledger.connection import open_db
+    """Open for a command that writes: every write keeps the score tables current."""
+    from tracker.scores.derived import open_db
 
     return open_db(db_path, create=create)
 
 
 def _read(db_path: Path):
     """Open for a command that only reads: a read-only file (a published snapshot) will do."""
-    from tracker.ledger.connection import open_db
+    from tracker.scores.derived import open_db
 
     return open_db(db_path, create=False, write=False)
 
@@ -375,6 +376,28 @@ def rescore(
 
 @app.command()
 @command
+def migrate(
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """Bring a ledger made by another version of tracker up to date: apply its pending schema steps,
+    and rebuild its score tables from the ledger if their definition changed (a full rescore, in
+    one transaction). Other commands refuse a ledger whose score tables are out of date."""
+    from tracker.scores.derived import migrate as migrate_ledger
+
+    result = migrate_ledger(db)
+    _show(as_json, result, lambda: _migrated(result))
+
+
+def _migrated(r: dict) -> str:
+    scores = {"current": "score tables current",
+              "rebuilt": f"score tables rebuilt (their definition changed) in {r['seconds']:.2f} s",
+              "created": f"score tables created in {r['seconds']:.2f} s"}[r["scores"]]
+    return f"{r['db']}: schema current ({r['schema']}); {scores}: {r['scored']} of {r['forecasts']} forecasts scored."
+
+
+@app.command()
+@command
 def export(
     directory: Annotated[Path, typer.Argument(help="Where to write the record files (e.g. forecasts/).")],
     db: DbOption = DEFAULT_DB,
@@ -617,7 +640,12 @@ def serve(
     It only ever adds to the database: outcomes recorded from the command line and imported tables stay.
     """
     from tracker.ledger import records
+    from tracker.scores.derived import migrate as migrate_ledger
 
+    if db.exists():  # a ledger made by another version: say what is rebuilt, then go on
+        migrated = migrate_ledger(db)
+        if migrated["scores"] != "current":
+            typer.echo(_migrated(migrated), err=True)
     conn = _open(db)
     paths = records.record_paths([records_dir]) if records_dir.exists() else []
     stale = records.stale_paths(conn, paths)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.ledger.connection import writing
+from tracker.ledger.connection import touched, writing
 from tracker.errors import TrackerError
 
 # A hyphen at the end of a line followed by a lower-case letter is a word broken by the layout
@@ -524,9 +524,9 @@ def add_document(db, path: str | Path, **metadata) -> dict:
             if change:
                 db["documents"].update(doc_id, change)
             if "language" in change:
-                from tracker.scores import board
-
-                board.refresh(db, board.questions_of_document(db, doc_id))
+                # the language decides which scales read its forecasts' phrases (sensitivity)
+                touched(db, [r[0] for r in db.execute(
+                    "select distinct question_id from forecasts where document_id = ?", [doc_id])])
         authors = meta.get("authors") or []
         current = [r["author_id"] for r in db.query(
             "select author_id from document_authors where document_id = ? order by position", [doc_id])]

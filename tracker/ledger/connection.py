@@ -1,26 +1,32 @@
-"""Opening the database: location, connection settings and migrations.
+"""Opening the ledger, and the one way to reach it: a `Ledger` and its methods.
 
-Every command goes through `open_db`, so every command sees the current schema.
+Every command opens its ledger through `open_db`, which applies the ledger's pending migration
+steps. Writes go through `writing`: one transaction, all or nothing, filed in the audit trail.
+A write that changes what derived data depends on says so with `touched`; the ledger itself
+knows nothing of scores, and whoever opened it (tracker.scores.derived) decides what to
+recompute before the transaction commits.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
+    from sqlite_utils.db import Table
+
     from tracker.ledger.sqlite_utils_lean import Database
 
 #: The name of the last step in migrations.py (a test holds the two together). A ledger that has
 #: it applied is current, which `open_db` can see with one query, before importing sqlite-utils.
-LATEST_STEP = "m017_audit_group_indexes"
+LATEST_STEP = "m001_baseline"
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 DB_ENV = "TRACKER_DB"
@@ -31,44 +37,98 @@ def default_path() -> Path:
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
-class Ledger:
-    """The open ledger: its sqlite3 connection, and sqlite-utils' `Database` on the same connection
-    for everything else (table helpers, migrations), made on first use.
+class Changes:
+    """What one write transaction changed that derived data depends on: the questions whose
+    forecasts or outcomes changed (None: possibly all of them), and whether a fit across every
+    author and question is wanted now (True), never (False) or if cheap (None)."""
 
-    Importing sqlite-utils costs a command 60-70 ms, more than a `resolve`'s own work, and the
-    paths that write outcomes and scores need none of it: they use `conn` (always inside
-    `writing`'s transaction). Any other attribute is the `Database`'s, so the rest of tracker,
-    and its tests, use a Ledger as they would a `Database`.
+    def __init__(self) -> None:
+        self.questions: set[str] | None = set()
+        self.refit: bool | None = False
+
+    def add(self, question_ids: Iterable[str] | None, refit: bool | None) -> None:
+        if question_ids is None:
+            self.questions = None
+        elif self.questions is not None:
+            self.questions.update(question_ids)
+        if refit or (refit is None and self.refit is False):  # the strongest asked for wins
+            self.refit = refit
+
+    def __bool__(self) -> bool:
+        return self.questions is None or bool(self.questions)
+
+
+class Ledger:
+    """An open ledger. Everything in tracker reaches SQLite through these methods.
+
+    `execute`, `executemany` and `query` go straight to the sqlite3 connection. `table(name)` is a
+    sqlite-utils Table, for its insert and upsert helpers; sqlite-utils is imported only then,
+    because its import costs a command 0.1 s and the paths that record one outcome need none of it.
     """
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None):
         self.conn = conn
+        self.path = path
+        #: called with the ledger and its Changes before a write that changed something commits
+        self.derive: Callable[[Ledger, Changes], None] | None = None
+        #: the changes of the write transaction under way (None outside one)
+        self.changes: Changes | None = None
         # what sqlite-utils' Database sets on a connection, set here whether or not it is made
         conn.execute("PRAGMA recursive_triggers = on")
 
+    # ---------------------------------------------------------------- SQL
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]] | Iterable[dict[str, Any]]) -> sqlite3.Cursor:
+        return self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        """A query's rows as dicts."""
+        cursor = self.conn.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(columns, row))
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    @contextmanager
+    def atomic(self) -> Iterator[Ledger]:
+        """A savepoint inside a transaction, or a transaction of its own: all or nothing."""
+        with self.utils.atomic():
+            yield self
+
+    # ---------------------------------------------------------------- tables
+
     @cached_property
     def utils(self) -> Database:
+        """sqlite-utils' Database on the same connection (for table helpers and migrations)."""
         from tracker.ledger.sqlite_utils_lean import Database
 
         # no sqlite-utils plugins: tracker registers none, and loading them scans every installed
         # package's entry points, which cost each command 20-40 ms
         return Database(self.conn, execute_plugins=False)
 
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.utils, name)
+    def table(self, name: str) -> Table:
+        return self.utils.table(name)
 
-    def __getitem__(self, table: str):
-        return self.utils[table]
+    def __getitem__(self, name: str) -> Table:
+        return self.utils.table(name)
 
+    def count(self, table: str) -> int:
+        return self.conn.execute(f"select count(*) from [{table}]").fetchone()[0]
 
-def dict_rows(conn: sqlite3.Connection, sql: str, params=()) -> Iterator[dict]:
-    """A query's rows as dicts, as sqlite-utils' `query` gives them, straight from the connection."""
-    cursor = conn.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(columns, row))
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("select name from sqlite_master where type = 'table' order by name")]
+
+    def view_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("select name from sqlite_master where type = 'view' order by name")]
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _current(conn: sqlite3.Connection) -> bool:
@@ -98,20 +158,23 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         conn = sqlite3.connect(str(path), timeout=30)  # the busy timeout: writers queue for 30 s
         # Fail fast on a file that is not a database, before any write is attempted.
         conn.execute("select count(*) from sqlite_master").fetchone()
-        db = Ledger(conn)
+        db = Ledger(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
         current = _current(conn)
         if not write and not _writable(path):
             if not current:
                 raise TrackerError(f"{path}: database is read-only and its schema is out of date")
             return db
-        # WAL lets Datasette read while an analyst writes; the busy timeout makes writers queue.
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = wal")
         if not current:
             from tracker.ledger.migrations import migrate
 
-            migrate(db.utils)
+            try:
+                migrate(db.utils)
+            except TrackerError as e:  # a ledger it cannot migrate is left as it was
+                raise TrackerError(f"{path}: {e}") from None
+        # WAL lets Datasette read while an analyst writes; the busy timeout makes writers queue.
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
     except sqlite3.DatabaseError as e:
         msg = str(e)
         if "not a database" in msg:
@@ -132,13 +195,14 @@ def _writable(path: Path) -> bool:
 
 
 @contextmanager
-def writing(db: Ledger | Database, note: str | None = None) -> Iterator[Ledger | Database]:
+def writing(db: Ledger, note: str | None = None) -> Iterator[Ledger]:
     """One write transaction, all or nothing, that takes the write lock at once (BEGIN IMMEDIATE).
 
     A plain BEGIN reads first and asks for the write lock later; if another analyst committed in
     between, SQLite must refuse the upgrade with "database is locked" and the busy timeout cannot
     help. Taking the lock up front makes concurrent writers queue instead. Inside a transaction
     already, this is a savepoint. `note` is kept with the audit trail of every change made.
+    Before it commits, the changes that writes inside reported (`touched`) go to `db.derive`.
     """
     from tracker.ledger.audit import ChangeGroup
 
@@ -147,16 +211,32 @@ def writing(db: Ledger | Database, note: str | None = None) -> Iterator[Ledger |
             yield db
         return
     db.conn.execute("BEGIN IMMEDIATE")
+    db.changes = Changes()
     try:
         # every change made inside is filed under one change group: who, which command, why
         with ChangeGroup(db, note):
             yield db
+            if db.changes:
+                if db.derive is None:
+                    raise RuntimeError("this write changed forecasts or outcomes, but the ledger was opened "
+                                       "without anything to keep its scores current (tracker.scores.derived.open_db)")
+                db.derive(db, db.changes)
     except BaseException:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
     else:
         db.conn.execute("COMMIT")
+    finally:
+        db.changes = None
+
+
+def touched(db: Ledger, question_ids: Iterable[str] | None = None, *, refit: bool | None = None) -> None:
+    """Report, inside a write, that the forecasts or outcomes of `question_ids` (all when None)
+    changed; `refit` as in Changes. Whatever derives data from them sees it before the commit."""
+    if db.changes is None:
+        raise RuntimeError("touched() is for changes made inside writing()")
+    db.changes.add(question_ids, refit)
 
 
 @contextmanager
@@ -177,3 +257,11 @@ def indexes_built_after(conn: sqlite3.Connection, tables: list[str]) -> Iterator
     yield
     for _, sql in saved:
         conn.execute(sql)
+
+
+def dict_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:
+    """A query's rows as dicts, straight from a connection (Ledger.query for a ledger)."""
+    cursor = conn.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(columns, row))

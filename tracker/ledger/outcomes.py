@@ -12,11 +12,9 @@ import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from tracker.scores import board
-
 from tracker import values
 from tracker.ledger.audit import analyst
-from tracker.ledger.connection import dict_rows, writing
+from tracker.ledger.connection import dict_rows, touched, writing
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
@@ -122,7 +120,7 @@ def resolve(db: Database, question_id: str, outcome: str, *, resolved_on: str | 
             "note": note,
         }
         oid = append_outcome(db, row, evidence or [], source="cli")
-        board.refresh(db, [question_id])
+        touched(db, [question_id])
     return {"id": oid, **row, "evidence": evidence or []}
 
 
@@ -143,7 +141,7 @@ def unresolve(db: Database, question_id: str, *, note: str | None = None,
             "note": note,
         }
         oid = append_outcome(db, row, [], source="cli")
-        board.refresh(db, [question_id])
+        touched(db, [question_id])
     return {"id": oid, **row, "evidence": []}
 
 
