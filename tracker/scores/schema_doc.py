@@ -1,7 +1,8 @@
 """The schema of a new ledger as Markdown, for docs/schema.md (generated there with cog).
 
-`python -m tracker.ledger.schema_doc` prints it. The ledger is made by tracker's own opening
-function in a temporary directory, so the page shows exactly what the migrations build.
+`python -m tracker.scores.schema_doc` prints it. The ledger is made by tracker's own opening
+function in a temporary directory, so the page shows exactly what the ledger's migrations and the
+score tables' definition (tracker/scores/schema.sql) build.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-#: Tables derived from the ledger (scores, the sums behind them, the board's fit), besides every
-#: table whose name ends in `_scores`. Everything else that is not internal is a ledger table.
-DERIVED_TABLES = {"score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
-                  "board_fits"}
+from tracker.scores import derived
 
 #: The tables SQLite's FTS5 keeps for each full-text index: not part of the schema anyone writes.
 FTS_SHADOW_SUFFIXES = ("_config", "_content", "_data", "_docsize", "_idx")
@@ -22,7 +20,7 @@ GROUPS = [
     ("Ledger tables", "What analysts record: documents, authors, questions, forecasts, outcomes, "
                       "and the log of imports. Full-text indexes are FTS5 virtual tables kept in step by triggers."),
     ("Derived score tables", "Computed from the ledger, never typed in, and kept current by every write "
-                             "(see [scoring.md](scoring.md)); `tracker rescore` rebuilds them."),
+                             "(see [scoring.md](scoring.md)); `tracker rescore` recomputes their rows, and `tracker migrate` rebuilds them when their definition changes."),
     ("Audit trail", "sqlite-history-json's log of every change to the audited tables "
                     "(see [guarantees.md](guarantees.md#audit-trail))."),
     ("Views", "Plain SQL, readable from any SQLite client."),
@@ -32,16 +30,16 @@ GROUPS = [
 
 def _ledger_schema() -> list[tuple[str, str, str, str]]:
     """(type, name, tbl_name, sql) of every object a fresh ledger has, made by `open_db`."""
-    from tracker.ledger.connection import open_db  # the one place that knows how a ledger is made
+    from tracker.scores.derived import open_db  # the one place that knows how a ledger is made
 
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "schema.db")
         try:
-            rows = db.conn.execute("select type, name, tbl_name, sql from sqlite_master "
+            rows = db.execute("select type, name, tbl_name, sql from sqlite_master "
                                    "where sql is not null and name not like 'sqlite_%' "
                                    "order by type, name").fetchall()
         finally:
-            db.conn.close()
+            db.close()
     return rows
 
 
@@ -52,7 +50,7 @@ def _group(kind: str, name: str, table: str) -> str:
         return "Audit trail"
     if table.startswith("_"):
         return "Internal"
-    if table.endswith("_scores") or table in DERIVED_TABLES:
+    if table in {name for _, name in derived.objects()} | {derived.STATE_TABLE}:
         return "Derived score tables"
     return "Ledger tables"
 
@@ -84,7 +82,7 @@ def schema_markdown() -> str:
                 owner = "_history_json"
         by_group[group].setdefault(owner, []).append((kind, name, sql))
 
-    out = ["<!-- generated from a new ledger by tracker.ledger.schema_doc; do not edit by hand -->\n"]
+    out = ["<!-- generated from a new ledger by tracker.scores.schema_doc; do not edit by hand -->\n"]
     for group, blurb in GROUPS:
         objects = by_group[group]
         if not objects:
