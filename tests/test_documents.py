@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.intake.documents import (add_document, clean_text, document_versions, find_quote, normalise,
-                               read_document, read_text_file, search)
+from tracker.intake.documents import clean_text, find_quote, normalise, read_document, read_text_file
+from tracker.ledger.documents import add_document, document_versions, search
 from tracker.errors import TrackerError
 from tracker.ledger.records import import_records, load_record
 

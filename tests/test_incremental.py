@@ -285,7 +285,7 @@ def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
     """Which scales read a phrase depends on the document's language, so changing the language
     re-scores the document's forecasts: their readings and the sensitivity scenarios follow, and
     the tables still equal a full rescore."""
-    from tracker.intake.documents import add_document
+    from tracker.ledger.documents import add_document
 
     text = tmp_path / "brief.txt"
     text.write_text("A brief.\n\nIt is highly likely that talks resume.\n", encoding="utf-8")

@@ -446,7 +446,7 @@ def document_add(
     """Add a document to the ledger: its cleaned text, SHA-256 and metadata, in one transaction. The same
     file again changes nothing; a changed file under the same id is recorded as a new version."""
     from tracker.intake import dates
-    from tracker.intake import documents
+    from tracker.ledger import documents
 
     day = dates.parse_date(published_on, "--published-on") if published_on else None
     result = documents.add_document(_open(db), file, id=id, title=title, publisher=publisher, published_on=day,
@@ -490,11 +490,13 @@ def extract(
     for name in prefer or []:
         if name not in loaded:
             raise TrackerError(f"--prefer {name!r}: no such scale (have: {', '.join(loaded)})")
+    from tracker.ledger import documents
+
     if Path(document).is_file():
-        conn = _open(db, create=False) if Path(db).exists() else None
-        row, authors, text = ex.from_file(document, conn)
+        row, authors, text = (documents.for_file(_open(db, create=False), document) if Path(db).exists()
+                              else ex.from_file(document))
     else:
-        row, authors, text = ex.from_ledger(_open(db, create=False), document)
+        row, authors, text = documents.stored(_open(db, create=False), document)
     language = lang or (row.get("language") if row.get("language") in wording.LANGUAGES else None) \
         or ex.guess_language(text)
     found = ex.candidates(text, language, scales=loaded, prefer=tuple(prefer or ()),

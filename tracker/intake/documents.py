@@ -3,8 +3,8 @@ that quotes are matched against.
 
 `read_document` gives the raw text, the cleaned text (what a reader reads: page furniture
 dropped, line-break hyphenation and soft line breaks joined), the SHA-256 of the raw bytes and
-the metadata the file carries. `add_document` stores a document, or a new version of it, in one
-transaction. The cleaned text normalises to the same string as the raw text whenever nothing was
+the metadata the file carries. tracker.ledger.documents stores a document, or a new version
+of it. The cleaned text normalises to the same string as the raw text whenever nothing was
 dropped, so record quotes and their offsets hold for either (tests check this on the Hanoi brief).
 """
 
@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.ledger.connection import touched, writing
 from tracker.errors import TrackerError
 
 # A hyphen at the end of a line followed by a lower-case letter is a word broken by the layout
@@ -213,10 +212,10 @@ def read_document(path: str | Path) -> tuple[str, str, str, dict]:
     Metadata comes from the file itself (PDF info, HTML <title>/<meta>, Markdown front matter),
     overridden by a side file FILE.meta.yml beside it. Options given to `add_document` override both.
     """
-    return _read_document(path)[:4]
+    return read_with_side_file(path)[:4]
 
 
-def _read_document(path: str | Path) -> tuple[str, str, str, dict, dict]:
+def read_with_side_file(path: str | Path) -> tuple[str, str, str, dict, dict]:
     """read_document's four, and the side file's metadata on its own (what `add_document` lets
     correct a curated value)."""
     path = Path(path)
@@ -427,11 +426,11 @@ def _markdown(path: Path, raw: str) -> tuple[str, dict]:
 
 # ------------------------------------------------------------------------------ the ledger
 
-_DOCUMENT_COLUMNS = ("title", "publisher", "series", "published_on", "published_on_note", "language", "url",
+DOCUMENT_COLUMNS = ("title", "publisher", "series", "published_on", "published_on_note", "language", "url",
                      "url_note")
 
 
-def _check_metadata(meta: dict, where: str) -> dict:
+def check_metadata(meta: dict, where: str) -> dict:
     from tracker import values
 
     out = dict(meta)
@@ -460,138 +459,6 @@ def _check_metadata(meta: dict, where: str) -> dict:
     return out
 
 
-def _document_id(db, meta: dict, sha: str, path: Path) -> str:
-    """The id given, else the document these exact bytes already are, else one with the same URL,
-    else a slug of the title or of the file name."""
-    from tracker import values
-
-    if meta.get("id"):
-        return meta["id"]
-    for row in db.query("select document_id from document_versions where sha256 = ? order by id desc limit 1", [sha]):
-        return row["document_id"]
-    if meta.get("url"):
-        for row in db.query("select id from documents where url = ? order by id limit 1", [meta["url"]]):
-            return row["id"]
-    slug = values.slugify(meta.get("title") or "")[:80].strip("-") or values.slugify(path.stem)[:80].strip("-")
-    if not slug:
-        raise TrackerError(f"{path}: cannot make a document id from its title or name; pass --id")
-    return slug
-
-
-def add_document(db, path: str | Path, **metadata) -> dict:
-    """Add a document (or a new version of one) to the ledger, in one transaction.
-
-    Metadata: options (`metadata`, None = not given) over the side file over what the file
-    carries. The same bytes again change nothing ("unchanged"), or only fill in what is missing
-    ("updated"); different bytes under the same id are a new version linked to the previous one
-    ("revised"). Returns {id, status, version, sha256, title, ...}.
-    """
-    path = Path(path)
-    raw, cleaned, sha, carried, side = _read_document(path)
-    given = {k: v for k, v in metadata.items() if v is not None}
-    unknown = [k for k in given if k not in METADATA_FIELDS]
-    if unknown:
-        raise TrackerError(f"{path}: unknown metadata {unknown[0]!r}")
-    meta = _check_metadata({**carried, **given}, str(path))
-    # Options and the side file may correct metadata; what the file itself carries (PDF info,
-    # HTML <meta>) never overwrites a curated value, it only fills an empty one.
-    explicit = set(given) | set(side)
-    with writing(db):
-        doc_id = _document_id(db, meta, sha, path)
-        same = list(db.query("select document_id from document_versions where sha256 = ? and document_id != ? "
-                             "union select id from documents where sha256 = ? and id != ?", [sha, doc_id, sha, doc_id]))
-        if same:
-            raise TrackerError(f"{path}: these exact bytes are already document {same[0]['document_id']!r} "
-                               f"(same SHA-256); leave out --id, or pass --id {same[0]['document_id']}")
-        existing = list(db.query("select * from documents where id = ?", [doc_id]))
-        fields = {k: meta.get(k) for k in _DOCUMENT_COLUMNS}
-        if not existing:
-            row = {"id": doc_id, **fields, "sha256": sha, "text": cleaned}
-            row["title"] = row["title"] or _fallback_title(cleaned, path)
-            db["documents"].insert(row)
-            status = "created"
-        else:
-            old = existing[0]
-            change = {k: v for k, v in fields.items()
-                      if v is not None and old.get(k) != v and (k in explicit or old.get(k) is None)}
-            if old["sha256"] != sha:
-                change.update({"sha256": sha, "text": cleaned})
-                status = "revised"
-            else:
-                if old["text"] is None:
-                    change["text"] = cleaned
-                status = "updated" if change else "unchanged"
-            if change:
-                db["documents"].update(doc_id, change)
-            if "language" in change:
-                # the language decides which scales read its forecasts' phrases (sensitivity)
-                touched(db, [r[0] for r in db.execute(
-                    "select distinct question_id from forecasts where document_id = ?", [doc_id])])
-        authors = meta.get("authors") or []
-        current = [r["author_id"] for r in db.query(
-            "select author_id from document_authors where document_id = ? order by position", [doc_id])]
-        if authors and [a["id"] for a in authors] != current and ("authors" in explicit or not current):
-            _set_authors(db, doc_id, authors)
-            status = "updated" if status == "unchanged" else status
-        version = list(db.query("select * from document_versions where document_id = ? order by version desc limit 1",
-                                [doc_id]))[0]
-        if status in ("created", "revised") or (status == "updated" and version["source"] is None):
-            db.execute("update document_versions set source = ? where id = ?", [str(path), version["id"]])
-        doc = db["documents"].get(doc_id)
-    return {"id": doc_id, "status": status, "version": version["version"], "versions": _count_versions(db, doc_id),
-            "sha256": sha, "title": doc["title"], "language": doc["language"], "published_on": doc["published_on"],
-            "replaces": version["replaces"], "characters": len(cleaned)}
-
-
-def _count_versions(db, doc_id: str) -> int:
-    return next(iter(db.query("select count(*) as n from document_versions where document_id = ?", [doc_id])))["n"]
-
-
-def _set_authors(db, doc_id: str, authors: list[dict]) -> None:
-    for a in authors:
-        if not list(db.query("select 1 from authors where id = ?", [a["id"]])):
-            db["authors"].insert({"id": a["id"], "name": a["name"], "affiliation": a.get("affiliation")})
-    db.execute("delete from document_authors where document_id = ?", [doc_id])
-    db["document_authors"].insert_all(
-        {"document_id": doc_id, "author_id": a["id"], "position": n} for n, a in enumerate(authors, 1))
-
-
-def _fallback_title(cleaned: str, path: Path) -> str:
+def fallback_title(cleaned: str, path: Path) -> str:
     first = next((b.text for b in blocks(cleaned)), "")
     return first if first and len(first.split()) <= 25 else path.stem
-
-
-def document_versions(db, doc_id: str) -> list[dict]:
-    """Every version of a document, oldest first, without the texts."""
-    rows = list(db.query("select id, document_id, version, sha256, replaces, recorded_at, source, "
-                         "length(text) as characters from document_versions where document_id = ? order by version",
-                         [doc_id]))
-    if not rows:
-        raise TrackerError(f"document {doc_id!r}: no such document")
-    return rows
-
-
-def document_authors(db, doc_id: str) -> list[dict]:
-    return list(db.query("select a.id, a.name, a.affiliation from document_authors da join authors a "
-                         "on a.id = da.author_id where da.document_id = ? order by da.position", [doc_id]))
-
-
-def get_document(db, doc_id: str) -> dict:
-    rows = list(db.query("select * from documents where id = ?", [doc_id]))
-    if not rows:
-        raise TrackerError(f"document {doc_id!r}: no such document in the ledger")
-    return rows[0]
-
-
-def search(db, query: str, limit: int = 20) -> list[dict]:
-    """Documents and questions matching an FTS5 query, best first."""
-    out = []
-    for table, cols in (("documents", "title"), ("questions", "title")):
-        try:
-            rows = db.query(f"select {table}.id, {table}.{cols} as title, bm25({table}_fts) as rank from {table}_fts "
-                            f"join {table} on {table}.rowid = {table}_fts.rowid where {table}_fts match ? "
-                            f"order by rank limit ?", [query, limit])
-            out += [{"kind": table[:-1], **r} for r in rows]
-        except Exception as e:  # sqlite3.OperationalError on FTS syntax
-            raise TrackerError(f"search {query!r}: {e}") from None
-    return sorted(out, key=lambda r: r["rank"])[:limit]

@@ -459,17 +459,13 @@ def evaluate(found: list[Candidate], forecasts: list[dict]) -> dict:
 
 # ------------------------------------------------------------------------------ for the command line
 
-def from_file(path: str | Path, db=None) -> tuple[dict, list[dict], str]:
-    """(document row, authors, text) for a file: the ledger's document if these bytes are in it,
-    else one made from the file's metadata (not stored)."""
+def from_file(path: str | Path) -> tuple[dict, list[dict], str]:
+    """(document row, authors, text) made from a file and the metadata it carries (not stored);
+    tracker.ledger.documents.for_file prefers the ledger's document for the same bytes."""
     from tracker import values
-    from tracker.intake.documents import document_authors, read_document
+    from tracker.intake.documents import read_document
 
     raw, cleaned, sha, meta = read_document(path)
-    if db is not None:
-        for row in db.query("select document_id from document_versions where sha256 = ? order by id desc limit 1", [sha]):
-            doc = dict(db["documents"].get(row["document_id"]))
-            return doc, document_authors(db, doc["id"]), cleaned
     doc_id = meta.get("id") or values.slugify(meta.get("title") or "")[:80].strip("-") or values.slugify(Path(path).stem)
     doc = {"id": doc_id, "title": meta.get("title") or Path(path).stem, "sha256": sha,
            **{k: meta.get(k) for k in ("publisher", "series", "published_on", "published_on_note", "language", "url")}}
@@ -477,17 +473,6 @@ def from_file(path: str | Path, db=None) -> tuple[dict, list[dict], str]:
     authors = [{"id": values.slugify(n if isinstance(n, str) else n.get("name", "")),
                 "name": n if isinstance(n, str) else n.get("name")} for n in names]
     return doc, authors, cleaned
-
-
-def from_ledger(db, doc_id: str) -> tuple[dict, list[dict], str]:
-    """(document row, authors, text) of a document in the ledger; its text must be stored."""
-    from tracker.intake.documents import document_authors, get_document
-
-    doc = get_document(db, doc_id)
-    if not doc.get("text"):
-        raise TrackerError(f"document {doc_id!r}: its text is not stored; run `tracker document add FILE` "
-                           f"or `tracker import --text FILE`")
-    return doc, document_authors(db, doc_id), doc["text"]
 
 
 def format_candidates(found: list[Candidate]) -> str:
