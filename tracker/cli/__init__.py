@@ -569,13 +569,15 @@ def publish(
         help="Where it will be served: package (a Docker image), cloudrun, vercel or fly.")] = "package",
     name: Annotated[str, typer.Option(help="Name of the image, service, project or app on the target.")]
     = "tracker-forecasts",
-    metadata: Annotated[Path, typer.Option(help="Datasette metadata file to publish.")] = Path("db") / "metadata.yml",
+    metadata: Annotated[Optional[Path], typer.Option(
+        help="Datasette metadata of your own (a title, a licence) to publish over the site's.")] = None,
     run: Annotated[bool, typer.Option("--run", help="Run the publish command instead of only printing it.")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
     """Make a read-only, immutable snapshot for readers (a consistent copy of the database, its inspect
-    file, the metadata, settings with SQL time and row limits, pinned versions) and print, or --run, the
+    file, your own --metadata if any, settings with SQL time and row limits, pinned versions, the tracker
+    wheel whose plugin brings the site's metadata) and print, or --run, the
     datasette command that serves or publishes it."""
     import shlex
 
@@ -605,7 +607,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
     records_dir: Annotated[Path, typer.Option("--forecasts", help="The record files to build from.")]
     = Path("forecasts"),
-    metadata: Annotated[Path, typer.Option(help="Datasette metadata file.")] = Path("db") / "metadata.yml",
+    metadata: Annotated[Optional[Path], typer.Option(
+        help="Datasette metadata of your own, merged over the site's (which the plugin supplies).")] = None,
     text: Annotated[Optional[list[Path]], typer.Option(
         "--text", help="Document texts to store, matched by SHA-256. Repeatable.")] = None,
     build_only: Annotated[bool, typer.Option("--build-only", help="Build or update the database, don't serve.")]
@@ -618,6 +621,8 @@ def serve(
     """
     from tracker.ledger import records
 
+    if metadata is not None and not metadata.is_file():
+        raise TrackerError(f"{metadata}: no metadata file here")
     conn = _open(db)
     paths = records.record_paths([records_dir]) if records_dir.exists() else []
     stale = records.stale_paths(conn, paths)
@@ -635,7 +640,7 @@ def serve(
 
     args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port),
             *setting_args(LIMITS)]
-    if metadata.exists():
+    if metadata is not None:
         args += ["--metadata", str(metadata)]
     sys.stdout.flush()
     os.execv(sys.executable, args)
