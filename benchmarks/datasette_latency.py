@@ -6,7 +6,7 @@ and forecast row pages, against Datasette's own /-/versions.json on the same ser
     .venv/bin/python benchmarks/datasette_latency.py --db db/forecasts.db --json
 
 Serves the ledger with one `datasette serve` on loopback as a published instance (immutable, SQL
-time limit, row limit, the project's metadata and plugin; `serve`, which benchmarks/load_test.py
+time limit, row limit, the project's plugin, which brings the site's metadata; `serve`, which benchmarks/load_test.py
 uses too), warms it up, then sends requests one at a time (latency, not load), the pages
 interleaved, a different seeded-random forecast for every row page. Target: p50 under 50 ms and
 p99 under 200 ms. Every response must be a 200: the first that is not (e.g. a query over
@@ -18,7 +18,7 @@ imported with `tracker import --kind forecasts` then `--kind outcomes`), kept as
 WORK/ledger-N/forecasts.db and reused by later runs.
 
 --plans also records the SQL each page runs (Datasette's own queries, the canned queries of
-db/metadata.yml, the plugin's extra_template_vars), times each query on its own, prints its
+tracker/site/metadata.yml, the plugin's extra_template_vars), times each query on its own, prints its
 EXPLAIN QUERY PLAN and flags every full scan of a large table or index, read from the
 statement's bytecode (a Rewind over a b-tree), so an alias in the plan cannot hide the table.
 """
@@ -51,7 +51,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from generate import generate  # noqa: E402
 
 TRACKER = [sys.executable, "-m", "tracker"]
-METADATA = ROOT / "db" / "metadata.yml"
 #: the server's settings (serve), as a published instance's: no facet suggestions, which run a
 #: query per column per page; the in-process Datasette of --plans overrides the time limit only
 SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000, "suggest_facets": False}
@@ -131,8 +130,8 @@ def free_port() -> int:
 
 
 def serve(db: Path, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--host", "127.0.0.1", "--port", str(port),
-           "--metadata", str(METADATA)]
+    # no --metadata: the plugin supplies the site's, as on a published instance
+    cmd = [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--host", "127.0.0.1", "--port", str(port)]
     for name, value in SETTINGS.items():
         cmd += ["--setting", name, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -297,14 +296,13 @@ def table(ledger: dict, pages: dict[str, dict]) -> str:
 
 def page_queries(db: Path, paths: dict[str, str]) -> dict[str, list[dict]]:
     """The SQL each page runs against the ledger, in order, as Datasette's tracer records it, from
-    an in-process Datasette set up as the server is (same metadata, settings and plugin)."""
+    an in-process Datasette set up as the server is (same settings and plugin, which brings the metadata)."""
     from datasette.app import Datasette
     from datasette.tracer import capture_traces
-    from datasette.utils import parse_metadata
 
     async def run() -> dict[str, list[dict]]:
         # as the server, but without its time limit: a query it gives up on is still recorded and explained
-        ds = Datasette(immutables=[str(db)], metadata=parse_metadata(METADATA.read_text()),
+        ds = Datasette(immutables=[str(db)],
                        settings={**SETTINGS, "sql_time_limit_ms": 600_000})
         await ds.invoke_startup()
         out = {}
@@ -323,9 +321,9 @@ def page_queries(db: Path, paths: dict[str, str]) -> dict[str, list[dict]]:
 
 
 def canned_queries() -> dict[str, str]:
-    from datasette.utils import parse_metadata
+    from tracker.site.metadata import WRITTEN_FOR, shipped
 
-    queries = parse_metadata(METADATA.read_text())["databases"]["forecasts"].get("queries", {})
+    queries = shipped()["databases"][WRITTEN_FOR].get("queries", {})
     return {q["sql"].strip(): name for name, q in queries.items()}
 
 

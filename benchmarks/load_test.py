@@ -1,8 +1,8 @@
 """A bounded load test of the served site, on loopback only.
 
 Builds a synthetic ledger (benchmarks/generate.py), serves it with `datasette serve` exactly as a
-published instance would be (immutable, SQL time limit, row limit, the project's metadata and
-plugin), then runs C concurrent clients for S seconds against the leaderboard, a chart query and
+published instance would be (immutable, SQL time limit, row limit, the project's plugin, which
+brings the site's metadata), then runs C concurrent clients for S seconds against the leaderboard, a chart query and
 forecast row pages. Every loop is bounded in count and time and the server is always stopped.
 Reports the request rate, p50/p99 latency per page and the error count.
 

@@ -26,7 +26,6 @@ from tracker.cli import app
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
-METADATA = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -43,8 +42,8 @@ def site(tmp_path_factory):
     directory = tmp_path_factory.mktemp("browser")
     ledger = build_ledger(directory)
     snapshot = directory / "snapshot"
-    result = CliRunner().invoke(app, ["publish", "--db", str(ledger), "--dir", str(snapshot),
-                                      "--metadata", str(METADATA), "--json"])
+    # no --metadata: the site's metadata comes with the plugin, as on a published host
+    result = CliRunner().invoke(app, ["publish", "--db", str(ledger), "--dir", str(snapshot), "--json"])
     assert result.exit_code == 0, result.output
     cli = {name: json.loads(CliRunner().invoke(app, [*args, "--db", str(ledger), "--json"]).stdout)
            for name, args in {"score": ["score"], "calibration": ["calibration"],
@@ -52,6 +51,7 @@ def site(tmp_path_factory):
                               "forecasts": ["forecasts"]}.items()}
     serve = shlex.split(json.loads(result.stdout)["commands"]["serve"])
     assert serve[:2] == ["datasette", "serve"]
+    assert "--metadata" not in serve and not (snapshot / "metadata.yml").exists()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

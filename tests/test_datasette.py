@@ -1,9 +1,9 @@
-"""Datasette over a real ledger: db/metadata.yml and tracker.site.plugin.
+"""Datasette over a real ledger: tracker/site/metadata.yml and tracker.site.plugin.
 
 The ledger is built the way `tracker import` builds it, from a small record file written below, and
-served by Datasette with the project's metadata and the installed plugin (loaded through its entry
-point, exactly as `datasette serve` loads it). pytest-asyncio is not a dependency, so each request
-runs in `asyncio.run`.
+served by a plain Datasette, no metadata given: the installed plugin (loaded through its entry
+point, exactly as `datasette serve` loads it) supplies the site's metadata through its
+get_metadata hook. pytest-asyncio is not a dependency, so each request runs in `asyncio.run`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tracker.site.plugin import decimals, percent, reading
 from tracker.scores.derived import open_db
 from tracker.ledger.records import import_records, load_record
 
-METADATA_PATH = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"
+METADATA_PATH = Path(__file__).resolve().parent.parent / "tracker" / "site" / "metadata.yml"
 
 RECORD = """\
 document:
@@ -136,7 +136,7 @@ def ledger(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ds(ledger) -> Datasette:
-    datasette = Datasette([str(ledger)], metadata=load_metadata())
+    datasette = Datasette([str(ledger)])  # no metadata: the plugin brings it
     asyncio.run(datasette.invoke_startup())
     return datasette
 
@@ -227,10 +227,12 @@ def test_render_cell_formats_numbers_by_table_and_column(table, column, value, h
 def test_plugin_is_loaded_and_only_renders(ds):
     plugins = {p["name"]: p for p in get(ds, "/-/plugins.json").json()}
     assert "tracker" in plugins, "the `datasette` entry point of the tracker package is not picked up"
-    # Nothing that adds routes, writes, actions or SQL functions: only cell rendering, templates
-    # and the read-only variables of the forecast page.
-    hooks = {"render_cell", "prepare_jinja2_environment", "extra_template_vars"}
+    # Nothing that adds routes, writes, actions or SQL functions: only cell rendering, templates,
+    # the read-only variables of the forecast page and the site's metadata.
+    hooks = {"render_cell", "prepare_jinja2_environment", "extra_template_vars", "get_metadata"}
     assert set(plugins["tracker"]["hooks"]) == hooks
+    assert not hooks & {"register_routes", "prepare_connection", "canned_queries", "actor_from_request",
+                        "permission_allowed", "register_commands", "startup"}
     assert {h.name for h in pm.get_hookcallers(datasette_plugin)} == hooks
 
 
@@ -413,7 +415,7 @@ def test_facets_configured_in_metadata_are_shown(ds):
 # ------------------------------------------------------------------------------ metadata drift
 
 def test_every_table_view_and_column_is_described(tmp_path):
-    """A freshly migrated database against db/metadata.yml, both ways, so neither can drift."""
+    """A freshly migrated database against tracker/site/metadata.yml, both ways, so neither can drift."""
     db = open_db(tmp_path / "fresh.db")
     db.conn.close()
     schema = relations(tmp_path / "fresh.db")
@@ -522,3 +524,196 @@ def test_unknown_route_answers_404(ds):
     # Datasette 0.65.5 with rich installed would answer 500 here; the plugin switches that off.
     assert post(ds, "/forecasts/forecasts/-/insert", json={}).status_code == 404
     assert get(ds, "/no/such/page").status_code == 404
+
+
+# ------------------------------------------------------------------------------ the shipped metadata
+
+def serve(*paths: Path, **kwargs) -> Datasette:
+    datasette = Datasette([str(p) for p in paths], **kwargs)
+    asyncio.run(datasette.invoke_startup())
+    return datasette
+
+
+def plain_sqlite(path: Path) -> Path:
+    """A SQLite file that is no ledger, though it has a `forecasts` table (and even a migrations table)."""
+    conn = sqlite3.connect(path)
+    conn.execute("create table forecasts (id text primary key, probability real)")
+    conn.execute("insert into forecasts values ('x', 0.6)")
+    conn.execute("create table _sqlite_migrations (migration_set text, name text)")
+    conn.execute("insert into _sqlite_migrations values ('someone-else', '001')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def renamed(ledger, tmp_path_factory) -> Datasette:
+    """The ledger as `ledger.db`, served beside a plain SQLite file, with no metadata given."""
+    directory = tmp_path_factory.mktemp("renamed")
+    copy = directory / "ledger.db"
+    source, target = sqlite3.connect(ledger), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    return serve(copy, plain_sqlite(directory / "plain.db"))
+
+
+def test_plain_datasette_serves_the_canned_queries_and_the_dashboards(ledger):
+    ds = serve(ledger)  # as `datasette db/forecasts.db`: no --metadata
+    queries = load_metadata()["databases"]["forecasts"]["queries"]
+    assert [q["name"] for q in get(ds, "/forecasts.json").json()["queries"]] == list(queries)
+    response = get(ds, "/forecasts/leaderboard.json", params={"_shape": "array"})
+    assert response.status_code == 200
+    conn = sqlite3.connect(ledger)
+    scored = {r[0] for r in conn.execute("select author_id from author_scores")}
+    conn.close()
+    assert scored and {r["author_id"] for r in response.json()} == scored
+    page = get(ds, "/forecasts/leaderboard")
+    assert page.status_code == 200 and "Leaderboard: who forecasts best?" in page.text
+    dashboards = get(ds, "/-/dashboards")
+    assert dashboards.status_code == 200
+    assert "/-/dashboards/calibration" in dashboards.text and "/-/dashboards/scores" in dashboards.text
+    assert get(ds, "/-/dashboards/calibration").status_code == 200
+    assert ds.plugin_config("datasette-dashboards")["scores"]["charts"]["leaderboard"]["db"] == "forecasts"
+    home = get(ds, "/").text
+    assert "tracker: forecasts in published analysis, scored" in home and 'href="/forecasts/leaderboard"' in home
+    # the table metadata too: descriptions, label columns, hidden tables
+    assert ds.table_metadata("forecasts", "authors")["label_column"] == "name"
+    assert "Scoreboard per author" in get(ds, "/forecasts/author_scores").text
+    assert "_sqlite_migrations" not in [t["name"] for t in get(ds, "/forecasts.json").json()["tables"]
+                                         if not t["hidden"]]
+
+
+def test_a_ledger_of_any_name_serves_the_same_queries_and_charts(ds, renamed):
+    queries = load_metadata()["databases"]["forecasts"]["queries"]
+    assert [q["name"] for q in get(renamed, "/ledger.json").json()["queries"]] == list(queries)
+    for name in ("leaderboard", "calibration"):
+        ours = get(renamed, f"/ledger/{name}.json", params={"_shape": "array"})
+        assert ours.status_code == 200
+        assert ours.json() == get(ds, f"/forecasts/{name}.json", params={"_shape": "array"}).json()
+    # the query page as the ledger named `forecasts` draws it (query-forecasts-leaderboard.html):
+    # score cells with their scale
+    page = get(renamed, "/ledger/leaderboard").text
+    assert "Leaderboard: who forecasts best?" in page
+    assert "(0..1)" in page and page.count("(0..1)") == get(ds, "/forecasts/leaderboard").text.count("(0..1)")
+    # the row pages' own sections (row-forecasts-forecasts.html and its variables)
+    row = get(renamed, "/ledger/forecasts/test-hanoi-01").text
+    assert "tracker-row" in row and row.count("tracker-row") == get(ds, "/forecasts/forecasts/test-hanoi-01").text.count("tracker-row")
+    # descriptions of tables and columns
+    assert get(renamed, "/ledger/forecast_ledger").text.count("Brier") >= 1
+    assert renamed.table_metadata("ledger", "authors")["label_column"] == "name"
+    # the dashboards query the ledger under its own name, and the links go there
+    config = renamed.plugin_config("datasette-dashboards")
+    dbs = {c["db"] for d in config.values() for c in [*d["charts"].values(), *d.get("filters", {}).values()]
+           if "db" in c}
+    assert dbs == {"ledger"}
+    assert get(renamed, "/-/dashboards/calibration").status_code == 200
+    chart = config["scores"]["charts"]["leaderboard"]
+    data = get(renamed, "/ledger.json", params={"sql": chart["query"], "min_n": "", "_shape": "array"})
+    assert data.status_code == 200 and data.json()
+    home = get(renamed, "/").text
+    assert 'href="/ledger/leaderboard"' in home and 'href="/forecasts/' not in home
+    assert renamed.metadata("source_url") == "/ledger/documents"
+    assert 'href="/ledger/head_to_head"' in get(renamed, "/ledger").text
+
+
+def test_a_plain_sqlite_file_beside_the_ledger_gets_none_of_it(renamed):
+    assert get(renamed, "/plain.json").json()["queries"] == []
+    assert get(renamed, "/plain/leaderboard").status_code == 404
+    assert "plain" not in get(renamed, "/-/metadata.json").json()["databases"]
+    assert renamed.metadata("queries", database="plain", fallback=False) is None
+    assert renamed.table_metadata("plain", "forecasts") == {}
+    row = get(renamed, "/plain/forecasts/x")
+    assert row.status_code == 200 and "tracker-row" not in row.text  # Datasette's own row page
+
+
+def test_a_plain_sqlite_file_alone_gets_no_tracker_metadata(tmp_path):
+    ds = serve(plain_sqlite(tmp_path / "forecasts.db"))  # even under the ledger's usual name
+    assert get(ds, "/-/metadata.json").json() == {}
+    assert get(ds, "/forecasts.json").json()["queries"] == []
+    assert ds.plugin_config("datasette-dashboards") is None
+    assert "tracker: forecasts" not in get(ds, "/").text
+    assert "tracker-row" not in get(ds, "/forecasts/forecasts/x").text
+
+
+def test_the_users_own_metadata_still_applies_and_wins(ledger):
+    own = {"title": "Our own forecasts", "license": "CC0",
+           "databases": {"forecasts": {"description": "Kept by us.",
+                                       "queries": {"mine": "select count(*) as n from forecasts",
+                                                   "leaderboard": {"sql": "select 1 as replaced",
+                                                                   "title": "Ours instead"}}}},
+           "plugins": {"datasette-dashboards": {"scores": {"title": "Our scores"}}}}
+    ds = serve(ledger, metadata=own)
+    home = get(ds, "/").text
+    assert "Our own forecasts" in home and "tracker: forecasts in published analysis, scored" not in home
+    assert ds.metadata("license") == "CC0" and ds.metadata("source").startswith("Published briefs")
+    names = [q["name"] for q in get(ds, "/forecasts.json").json()["queries"]]
+    assert "mine" in names and "head_to_head" in names
+    assert get(ds, "/forecasts/mine.json", params={"_shape": "array"}).json() == [{"n": FORECAST_COUNT}]
+    assert get(ds, "/forecasts/leaderboard.json", params={"_shape": "array"}).json() == [{"replaced": 1}]
+    assert ds.metadata("description", database="forecasts") == "Kept by us."
+    scores = ds.plugin_config("datasette-dashboards")["scores"]
+    assert scores["title"] == "Our scores" and "leaderboard" in scores["charts"]  # merged, not replaced
+    # what Datasette merged the user's metadata into is a copy: another instance sees the shipped one
+    assert serve(ledger).plugin_config("datasette-dashboards")["scores"]["title"].startswith("Scores:")
+
+
+def test_canned_queries_handed_out_are_copies(ds):
+    """Datasette adds other plugins' queries (which may depend on the actor) to the dict it gets."""
+    queries = ds.metadata("queries", database="forecasts", fallback=False)
+    queries["leaderboard"]["sql"] = "select 'changed'"
+    queries["leaderboard"]["name"] = "changed"
+    queries["extra"] = {"sql": "select 2"}
+    again = ds.metadata("queries", database="forecasts", fallback=False)
+    assert again["leaderboard"]["sql"] == load_metadata()["databases"]["forecasts"]["queries"]["leaderboard"]["sql"]
+    assert "extra" not in again and "name" not in again["leaderboard"]
+    assert "extra" not in ds.metadata("databases")["forecasts"]["queries"]
+
+
+def test_the_users_metadata_is_merged_over_copies_not_into_the_shipped(ledger):
+    from tracker.site import metadata as site_metadata
+
+    own = {"title": "Ours", "databases": {"forecasts": {"tables": {"authors": {"label_column": "id"}},
+                                                        "queries": {"mine": "select 1"}}},
+           "plugins": {"datasette-dashboards": {"scores": {"title": "Our scores"}}}}
+    ds = serve(ledger, metadata=own)
+    for path in ("/", "/forecasts", "/forecasts/authors", "/-/dashboards", "/-/metadata.json"):
+        get(ds, path)
+    assert ds.table_metadata("forecasts", "authors")["label_column"] == "id"
+    assert ds.plugin_config("datasette-dashboards")["scores"]["title"] == "Our scores"
+    kept = site_metadata.site_metadata(ds)  # what the hook answers from, for this instance
+    assert kept["title"] == load_metadata()["title"]
+    assert kept["plugins"]["datasette-dashboards"]["scores"]["title"].startswith("Scores:")
+    assert kept["databases"]["forecasts"]["tables"]["authors"]["label_column"] == "name"
+    assert "mine" not in kept["databases"]["forecasts"]["queries"]
+
+
+@pytest.mark.parametrize(("key", "database", "table"), [
+    (None, None, None), (None, "forecasts", None), (None, "forecasts", "authors"), ("databases", None, None),
+    ("queries", "forecasts", None), ("tables", "forecasts", None), ("title", None, None),
+    ("title", "forecasts", None), ("description_html", "forecasts", None), ("label_column", "forecasts", "authors"),
+    ("facets", "forecasts", "questions"), ("hidden", "forecasts", "_sqlite_migrations"), ("plugins", None, None),
+    ("plugins", "forecasts", "authors"), ("source", "forecasts", "documents"), ("allow", "forecasts", None),
+    ("sort_desc", "forecasts", "nothing"), ("queries", "elsewhere", None),
+])
+def test_the_hook_answers_only_what_is_asked_and_the_same_as_the_whole(ds, monkeypatch, key, database, table):
+    from tracker.site import metadata as site_metadata
+
+    pruned = ds.metadata(key, database=database, table=table)
+    monkeypatch.setattr(site_metadata, "relevant", lambda site, *args: site)
+    assert pruned == ds.metadata(key, database=database, table=table)
+    assert ds.metadata(key, database=database, table=table, fallback=False) == \
+        (monkeypatch.undo() or ds.metadata(key, database=database, table=table, fallback=False))
+
+
+def test_a_database_is_read_once_to_know_whether_it_is_a_ledger(ledger, monkeypatch):
+    from tracker.site import metadata as site_metadata
+
+    reads = []
+    real = site_metadata._read_is_ledger
+    monkeypatch.setattr(site_metadata, "_read_is_ledger", lambda db: reads.append(db.name) or real(db))
+    ds = serve(ledger)
+    for _ in range(3):
+        get(ds, "/forecasts/leaderboard")
+    assert reads == ["forecasts"]
+    assert site_metadata.is_ledger(ds, "forecasts") and not site_metadata.is_ledger(ds, "missing")

@@ -1,7 +1,8 @@
 """What a reader sees in Datasette, checked number by number against the command line's JSON.
 
 The ledger (tests/readers_data.py) is built through the project's own import into a file named
-forecasts.db and served by Datasette with db/metadata.yml and the installed plugin. Every page,
+forecasts.db and served by a plain Datasette: the installed plugin brings tracker/site/metadata.yml
+(its get_metadata hook), no --metadata given. Every page,
 canned query and chart definition is requested through `ds.client`, and the numbers it shows are
 compared exactly with `tracker ... --json`, run through typer's CliRunner on the same file.
 pytest-asyncio is not a dependency, so each request runs in `asyncio.run`.
@@ -32,10 +33,12 @@ from tracker.site import publish
 from tracker.cli import app
 from tracker.site.plugin import decimals, percent, query_cells, reliability_svg
 
-METADATA_PATH = Path(__file__).resolve().parent.parent / "db" / "metadata.yml"
+METADATA_PATH = Path(__file__).resolve().parent.parent / "tracker" / "site" / "metadata.yml"
 METADATA = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
 QUERIES = METADATA["databases"]["forecasts"]["queries"]
 DASHBOARDS = METADATA["plugins"]["datasette-dashboards"]
+#: Metadata of a publisher's own, as `tracker publish --metadata` takes it: merged over the site's.
+OWN_METADATA = "title: Our forecasts, scored\nlicense: CC0\n"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,7 @@ def ledger(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def ds(ledger) -> Datasette:
-    datasette = Datasette([str(ledger)], metadata=yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8")))
+    datasette = Datasette([str(ledger)])  # no metadata: the plugin brings the site's
     asyncio.run(datasette.invoke_startup())
     return datasette
 
@@ -442,15 +445,32 @@ def test_dashboards_load_vega_from_the_installed_plugin_not_a_cdn(ds):
 # ------------------------------------------------------------------------------ publishing
 
 @pytest.fixture(scope="module")
-def snapshot(ledger, tmp_path_factory):
+def own_metadata(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("own") / "ours.yml"
+    path.write_text(OWN_METADATA, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def snapshot(ledger, own_metadata, tmp_path_factory):
+    """A snapshot published with metadata of the publisher's own."""
     directory = tmp_path_factory.mktemp("publish") / "snapshot"
     result = CliRunner().invoke(app, ["publish", "--db", str(ledger), "--dir", str(directory),
-                                      "--metadata", str(METADATA_PATH), "--json"])
+                                      "--metadata", str(own_metadata), "--json"])
     assert result.exit_code == 0, result.output
     return directory, json.loads(result.stdout)
 
 
-def test_publish_writes_an_immutable_snapshot(ledger, snapshot):
+@pytest.fixture(scope="module")
+def bare_snapshot(ledger, tmp_path_factory):
+    """A snapshot published as `tracker publish` does by default: no metadata file at all."""
+    directory = tmp_path_factory.mktemp("publish-bare") / "snapshot"
+    result = CliRunner().invoke(app, ["publish", "--db", str(ledger), "--dir", str(directory), "--json"])
+    assert result.exit_code == 0, result.output
+    return directory, json.loads(result.stdout)
+
+
+def test_publish_writes_an_immutable_snapshot(ledger, snapshot, own_metadata):
     directory, result = snapshot
     assert result["files"] == ["counts.json", "forecasts.db", "metadata.yml", "requirements.txt",
                                "settings.json", "snapshot.json", f"wheels/tracker-{__version__}-py3-none-any.whl"]
@@ -469,7 +489,7 @@ def test_publish_writes_an_immutable_snapshot(ledger, snapshot):
     counts = json.loads((directory / "counts.json").read_text())
     assert counts["forecasts"]["file"] == "forecasts.db"
     assert counts["forecasts"]["tables"]["forecasts"]["count"] == result["database"]["tables"]["forecasts"] == 16
-    assert (directory / "metadata.yml").read_text() == METADATA_PATH.read_text()
+    assert (directory / "metadata.yml").read_text() == own_metadata.read_text()
     assert json.loads((directory / "settings.json").read_text()) == publish.SETTINGS
     assert publish.SETTINGS["sql_time_limit_ms"] == 3000 and publish.SETTINGS["max_returned_rows"] == 2000
 
@@ -537,6 +557,50 @@ def test_the_snapshot_serves_read_only_with_the_same_numbers(snapshot, cli):
     rows = query(ds, "leaderboard")
     assert [(r["author_id"], r["brier"]) for r in rows] == [(e["author"], e["brier"]) for e in cli("score")]
     assert asyncio.run(ds.client.get("/forecasts.json", params={"sql": "delete from forecasts"})).status_code == 400
+
+
+def test_the_snapshot_serves_the_publishers_own_metadata_over_the_sites(snapshot):
+    directory, _ = snapshot
+    ds = Datasette(immutables=[str(directory / "forecasts.db")],
+                   metadata=yaml.safe_load((directory / "metadata.yml").read_text()),
+                   inspect_data=json.loads((directory / "counts.json").read_text()))
+    asyncio.run(ds.invoke_startup())
+    home = get(ds, "/").text
+    assert "Our forecasts, scored" in home and "tracker: forecasts in published analysis" not in home
+    assert ds.metadata("license") == "CC0" and ds.metadata("source").startswith("Published briefs")
+    assert [q["name"] for q in get(ds, "/forecasts.json").json()["queries"]] == list(QUERIES)
+
+
+def test_a_default_snapshot_holds_no_metadata_the_wheel_brings_it(bare_snapshot, cli):
+    directory, result = bare_snapshot
+    assert result["files"] == ["counts.json", "forecasts.db", "requirements.txt", "settings.json", "snapshot.json",
+                               f"wheels/tracker-{__version__}-py3-none-any.whl"]
+    for command in result["commands"].values():
+        assert "--metadata" not in command
+    assert result["commands"]["serve"].startswith("datasette serve -i forecasts.db --inspect-file counts.json "
+                                                  "--setting sql_time_limit_ms 3000")
+    assert result["commands"]["publish"].startswith("datasette package forecasts.db --install datasette==")
+    with zipfile.ZipFile(directory / "wheels" / f"tracker-{__version__}-py3-none-any.whl") as wheel:
+        assert wheel.read("tracker/site/metadata.yml").decode() == METADATA_PATH.read_text()
+        assert "tracker/site/metadata.py" in wheel.namelist()
+    # served as the printed command serves it, with only the plugin's metadata
+    ds = Datasette(immutables=[str(directory / "forecasts.db")],
+                   inspect_data=json.loads((directory / "counts.json").read_text()),
+                   settings=json.loads((directory / "settings.json").read_text()))
+    asyncio.run(ds.invoke_startup())
+    rows = query(ds, "leaderboard")
+    assert [(r["author_id"], r["brier"]) for r in rows] == [(e["author"], e["brier"]) for e in cli("score")]
+    assert "tracker: forecasts in published analysis, scored" in get(ds, "/").text
+    get(ds, "/-/dashboards/calibration")
+    assert ds.plugin_config("datasette-dashboards") == DASHBOARDS
+
+
+def test_publish_refuses_a_missing_metadata_file(ledger, tmp_path):
+    result = CliRunner().invoke(app, ["publish", "--db", str(ledger), "--dir", str(tmp_path / "s"),
+                                      "--metadata", str(tmp_path / "none.yml")])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'none.yml'}: no metadata file here\n"
+    assert not (tmp_path / "s").exists()
 
 
 def test_publish_run_runs_the_printed_command(ledger, tmp_path, monkeypatch):
@@ -611,7 +675,7 @@ def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(l
     resolve(db, open_question[0], "yes")
     fitted_at = db.execute("select fitted_at from board_fits where board = 'adjusted'").fetchone()[0]
     db.conn.close()
-    datasette = Datasette([str(path)], metadata=yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8")))
+    datasette = Datasette([str(path)])
     asyncio.run(datasette.invoke_startup())
     html = get(datasette, "/forecasts/authors/ann").text
     assert f"Fitted {fitted_at}: 1 outcome change since then is not in it yet" in html

@@ -4,7 +4,6 @@ and a page returns at most the row limit."""
 import asyncio
 import time
 
-import yaml
 from datasette.app import Datasette
 
 from tracker.scores.derived import open_db
@@ -19,8 +18,7 @@ def test_slow_sql_is_stopped_with_a_clear_error(tmp_path, small_record):
     db = open_db(path)
     import_records(db, [load_record(small_record)])
     db.close()
-    metadata = yaml.safe_load(open("db/metadata.yml", encoding="utf-8"))
-    ds = Datasette([str(path)], metadata=metadata,
+    ds = Datasette([str(path)],  # the plugin brings the site's metadata
                    settings={"sql_time_limit_ms": 200, "max_returned_rows": 3})
 
     async def go():
@@ -69,3 +67,32 @@ def test_tracker_serve_runs_datasette_with_the_limits(tmp_path, small_record):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_tracker_serve_passes_only_the_users_own_metadata(tmp_path, small_record, monkeypatch):
+    """No metadata file is needed (the plugin brings the site's); --metadata FILE adds the user's own."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    ran = []
+    monkeypatch.setattr(os, "execv", lambda path, args: ran.append(args))
+    monkeypatch.chdir(tmp_path)  # no db/metadata.yml here, and none needed
+    records = str(small_record.parent)
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", "--forecasts", records, "--db", str(tmp_path / "ledger.db")])
+    assert result.exit_code == 0, result.output
+    assert "--metadata" not in ran[-1] and str(tmp_path / "ledger.db") in ran[-1]
+    own = tmp_path / "ours.yml"
+    own.write_text("title: Ours\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", "--forecasts", records, "--db", str(tmp_path / "ledger.db"),
+                                 "--metadata", str(own)])
+    assert result.exit_code == 0, result.output
+    assert ran[-1][ran[-1].index("--metadata") + 1] == str(own)
+    result = runner.invoke(app, ["serve", "--forecasts", records, "--db", str(tmp_path / "other.db"),
+                                 "--metadata", str(tmp_path / "none.yml")])
+    assert result.exit_code == 1 and len(ran) == 2
+    assert result.stderr == f"Error: {tmp_path / 'none.yml'}: no metadata file here\n"
+    assert not (tmp_path / "other.db").exists()  # refused before anything was built

@@ -594,13 +594,15 @@ def publish(
         help="Where it will be served: package (a Docker image), cloudrun, vercel or fly.")] = "package",
     name: Annotated[str, typer.Option(help="Name of the image, service, project or app on the target.")]
     = "tracker-forecasts",
-    metadata: Annotated[Path, typer.Option(help="Datasette metadata file to publish.")] = Path("db") / "metadata.yml",
+    metadata: Annotated[Optional[Path], typer.Option(
+        help="Datasette metadata of your own (a title, a licence) to publish over the site's.")] = None,
     run: Annotated[bool, typer.Option("--run", help="Run the publish command instead of only printing it.")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
     """Make a read-only, immutable snapshot for readers (a consistent copy of the database, its inspect
-    file, the metadata, settings with SQL time and row limits, pinned versions) and print, or --run, the
+    file, your own --metadata if any, settings with SQL time and row limits, pinned versions, the tracker
+    wheel whose plugin brings the site's metadata) and print, or --run, the
     datasette command that serves or publishes it."""
     import shlex
 
@@ -630,7 +632,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
     records_dir: Annotated[Path, typer.Option("--forecasts", help="The record files to build from.")]
     = Path("forecasts"),
-    metadata: Annotated[Path, typer.Option(help="Datasette metadata file.")] = Path("db") / "metadata.yml",
+    metadata: Annotated[Optional[Path], typer.Option(
+        help="Datasette metadata of your own, merged over the site's (which the plugin supplies).")] = None,
     text: Annotated[Optional[list[Path]], typer.Option(
         "--text", help="Document texts to store, matched by SHA-256. Repeatable.")] = None,
     build_only: Annotated[bool, typer.Option("--build-only", help="Build or update the database, don't serve.")]
@@ -644,6 +647,8 @@ def serve(
     from tracker.ledger import records
     from tracker.scores.derived import migrate as migrate_ledger
 
+    if metadata is not None and not metadata.is_file():
+        raise TrackerError(f"{metadata}: no metadata file here")
     if db.exists():  # a ledger made by another version: say what is rebuilt, then go on
         migrated = migrate_ledger(db)
         if migrated["scores"] != "current":
@@ -665,7 +670,7 @@ def serve(
 
     args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port),
             *setting_args(LIMITS)]
-    if metadata.exists():
+    if metadata is not None:
         args += ["--metadata", str(metadata)]
     sys.stdout.flush()
     os.execv(sys.executable, args)

@@ -18,6 +18,12 @@ history and scores; a document's forecasts and scores; an author's record, score
 bins and a small server-drawn reliability diagram. The canned queries' pages (templates/query-
 forecasts-*.html) pass their result table through `query_cells`, which formats score and
 probability cells the same way.
+
+It supplies the site's metadata (metadata.yml: descriptions, canned queries, dashboards) through
+`get_metadata` to every database that is a tracker ledger, whatever its file name (see
+tracker.site.metadata), so `datasette LEDGER.db` needs no --metadata; a --metadata file of the
+user's own is merged over it and wins. The templates written for a ledger named `forecasts`
+(query-forecasts-*, row-forecasts-*) serve a ledger of any name.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ from typing import Any
 
 import datasette.handle_exception
 from datasette import hookimpl
-from datasette.utils import urlsafe_components
-from jinja2 import ChoiceLoader, FileSystemLoader
+from datasette.utils import to_css_class, urlsafe_components
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
+
+from tracker.site import metadata as site_metadata
 
 # Datasette 0.65.5's default error handler calls rich's print_exception even when no exception
 # is being handled (a URL that matches no route); with rich installed, as typer installs it,
@@ -240,7 +248,7 @@ ROW_PAGES = {"forecasts": _forecast_page_vars, "documents": _document_page_vars,
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table not in ROW_PAGES or request is None:
+    if view_name != "row" or table not in ROW_PAGES or request is None or not site_metadata.is_ledger(datasette, database):
         return {}
 
     async def inner():
@@ -328,9 +336,55 @@ def query_cells(html: str) -> Markup:
 
 
 @hookimpl
+def get_metadata(datasette, key, database, table):
+    # Datasette merges this under the instance's own metadata, which wins where both say something.
+    return site_metadata.for_hook(datasette, key, database, table)
+
+
+class LedgerTemplates(BaseLoader):
+    """templates/, with the pages written for the ledger named `forecasts` (query-forecasts-NAME.html,
+    row-forecasts-TABLE.html) also found under each other ledger's name, as Datasette asks for them
+    (query-{to_css_class(database)}-NAME.html), and under `forecasts` only while that is a ledger."""
+
+    PAGES = ("query-", "row-")
+
+    def __init__(self, datasette) -> None:
+        self.datasette = datasette
+        self.files = FileSystemLoader(str(TEMPLATES))
+
+    def shipped_name(self, template: str) -> str | None:
+        """The file in templates/ that serves `template`, or None."""
+        page = next((p for p in self.PAGES if template.startswith(p)), None)
+        if page is None:
+            return template
+        names = sorted(((to_css_class(n), n) for n in site_metadata.ledger_names(self.datasette)),
+                       key=lambda cn: -len(cn[0]))
+        for css, _ in names:
+            head = f"{page}{css}-"
+            if template.startswith(head):
+                shipped = f"{page}{site_metadata.WRITTEN_FOR}-{template[len(head):]}"
+                if (TEMPLATES / shipped).is_file():
+                    return shipped
+        written_for = f"{page}{site_metadata.WRITTEN_FOR}-"
+        return None if template.startswith(written_for) else template
+
+    def get_source(self, environment, template):
+        from jinja2 import TemplateNotFound
+
+        shipped = self.shipped_name(template)
+        if shipped is None:
+            raise TemplateNotFound(template)
+        source, filename, uptodate = self.files.get_source(environment, shipped)
+        return source, filename, lambda: uptodate() and self.shipped_name(template) == shipped
+
+    def list_templates(self):
+        return self.files.list_templates()
+
+
+@hookimpl
 def prepare_jinja2_environment(env, datasette):
     # After every other loader, so a --template-dir still overrides these templates.
-    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+    env.loader = ChoiceLoader([env.loader, LedgerTemplates(datasette)])
     env.filters["tracker_percent"] = percent
     env.filters["tracker_score"] = decimals
     env.globals["tracker_interval"] = interval

@@ -6,7 +6,9 @@ A snapshot directory holds everything a host needs and nothing that can change:
   rollback-journal mode and read-only on disk, served with ``-i`` (immutable: no locking, counts
   cached);
 - ``counts.json``: ``datasette inspect`` of that copy, so Datasette never counts rows at start-up;
-- ``metadata.yml``: the Datasette metadata (descriptions, canned queries, charts);
+- ``metadata.yml``, only when ``--metadata`` names a file: the publisher's own Datasette metadata
+  (a title, a licence), merged over the site's. The site's metadata (descriptions, canned queries,
+  charts) is not copied: it ships inside the tracker wheel, whose plugin supplies it;
 - ``settings.json``: the served settings, a SQL time limit and a row limit among them, the same
   that ``tracker serve`` uses; arbitrary SQL stays on (the charts run through it);
 - ``requirements.txt``: pinned versions of Datasette, its plugins and tracker itself, with the
@@ -44,7 +46,9 @@ SETTINGS = {**LIMITS, "suggest_facets": False, "default_allow_sql": True}
 TARGETS = ("package", "cloudrun", "vercel", "fly")
 #: Datasette plugins the published site loads, beside tracker's own: the charts and what they use.
 PLUGINS = ("datasette-dashboards", "datasette-leaflet", "datasette-render-markdown")
-DATABASE = "forecasts.db"  # the file name makes the database `forecasts`, as metadata.yml expects
+DATABASE = "forecasts.db"  # the database `forecasts`: its URLs are /forecasts/..., as db/forecasts.db's
+#: The publisher's own metadata in a snapshot, when there is any (the site's comes with the wheel).
+METADATA = "metadata.yml"
 MANIFEST = "snapshot.json"
 
 
@@ -99,8 +103,10 @@ def build_wheel(dest: Path) -> Path:
     return wheel
 
 
-def commands(target: str, name: str, versions: dict[str, str], wheel: str) -> dict[str, list[str]]:
-    """The commands that serve the snapshot, each run from inside its directory.
+def commands(target: str, name: str, versions: dict[str, str], wheel: str, *,
+             metadata: bool = False) -> dict[str, list[str]]:
+    """The commands that serve the snapshot, each run from inside its directory; with `metadata`,
+    they pass the snapshot's metadata.yml (the publisher's own) to Datasette.
 
     `serve` runs it here or on any host of your own (immutable, with the inspect file); `publish`
     hands it to `target`. `datasette package` and `datasette publish cloudrun` build a Docker image
@@ -108,10 +114,10 @@ def commands(target: str, name: str, versions: dict[str, str], wheel: str) -> di
     """
     if target not in TARGETS:
         raise TrackerError(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
-    serve = ["datasette", "serve", "-i", DATABASE, "--inspect-file", "counts.json", "--metadata", "metadata.yml",
-             *setting_args()]
+    own = ["--metadata", METADATA] if metadata else []
+    serve = ["datasette", "serve", "-i", DATABASE, "--inspect-file", "counts.json", *own, *setting_args()]
     install = [f"{n}=={v}" for n, v in versions.items() if n != "tracker"] + [f"wheels/{wheel}"]
-    common = [DATABASE, "--metadata", "metadata.yml"]
+    common = [DATABASE, *own]
     for item in install:
         common += ["--install", item]
     common += ["--static", "wheels:wheels", "--version-note", f"tracker {versions['tracker']} snapshot"]
@@ -125,9 +131,11 @@ def commands(target: str, name: str, versions: dict[str, str], wheel: str) -> di
     return {"serve": serve, "publish": publish}
 
 
-def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path, target: str = "package",
-             name: str = "tracker-forecasts") -> dict:
+def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path | None = None,
+             target: str = "package", name: str = "tracker-forecasts") -> dict:
     """Write a snapshot of the ledger at `db_path` into `directory` and return what was written.
+    `metadata` is a Datasette metadata file of the publisher's own, copied in and served over the
+    site's; without it the snapshot holds none (the wheel's plugin brings the site's).
 
     The snapshot is built beside `directory` and moved into place only when complete, so a failed
     run leaves the previous snapshot as it was. An existing `directory` is replaced only if it is a
@@ -135,12 +143,13 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
     """
     from tracker.ledger.backup import backup
 
-    db_path, directory, metadata = Path(db_path), Path(directory), Path(metadata)
+    db_path, directory = Path(db_path), Path(directory)
+    metadata = Path(metadata) if metadata is not None else None
     if target not in TARGETS:
         raise TrackerError(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
     if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise TrackerError(f"--name {name!r}: use letters, digits, '-' and '_'")
-    if not metadata.is_file():
+    if metadata is not None and not metadata.is_file():
         raise TrackerError(f"{metadata}: no metadata file here")
     if Path.cwd().resolve().is_relative_to(directory.resolve()):
         raise TrackerError(f"{directory}: holds the current directory; choose a directory of its own for the snapshot")
@@ -154,14 +163,15 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
     try:
         copy = backup(db_path, partial / DATABASE)
         counts = _inspect(partial)
-        shutil.copyfile(metadata, partial / "metadata.yml")
+        if metadata is not None:
+            shutil.copyfile(metadata, partial / METADATA)
         (partial / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n", encoding="utf-8")
         (partial / "wheels").mkdir()
         wheel = build_wheel(partial / "wheels").name
         (partial / "requirements.txt").write_text(
             "".join(f"{n}=={v}\n" for n, v in versions.items() if n != "tracker") + f"./wheels/{wheel}\n",
             encoding="utf-8")
-        cmds = commands(target, name, versions, wheel)
+        cmds = commands(target, name, versions, wheel, metadata=metadata is not None)
         digest = sha256_file(partial / DATABASE)
         manifest = {
             "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
