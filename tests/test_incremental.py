@@ -69,6 +69,14 @@ def test_t_quantile_is_scipys(df, q):
     assert sufficient.t_quantile(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-12)
 
 
+def test_the_normal_quantile_is_statistics_own():
+    from statistics import NormalDist
+
+    assert sufficient.Z_975 == NormalDist().inv_cdf(0.975) == sufficient.normal_quantile(0.5 + 0.95 / 2)
+    for q in (0.6, 0.9, 0.95, 0.995):
+        assert sufficient.normal_quantile(q) == NormalDist().inv_cdf(q)
+
+
 def test_every_term_a_producer_makes_is_declared():
     made = {**calibration.forecast_terms(0.7, 1, board.CALIBRATION_BINS),
             **sufficient.score_terms(0.09, 0.36, True, 0.9),
