@@ -52,7 +52,7 @@ def per_author(d: pd.DataFrame) -> list[dict]:
 
 
 def bin_index(p: np.ndarray, k: int) -> np.ndarray:
-    """tracker.scores.rules.bin_index, vectorised: exact edges k/K, the last bin closed at 1."""
+    """tracker.scores.calibration.bin_index, vectorised: exact edges k/K, the last bin closed at 1."""
     b = np.minimum((p * k).astype(np.int64), k - 1)
     b = np.where((b > 0) & (p < b / k), b - 1, b)
     return np.where((b < k - 1) & (p >= (b + 1) / k), b + 1, b)

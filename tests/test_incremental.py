@@ -16,9 +16,11 @@ from tracker.scores import reports
 
 from tracker.scores import board
 
-from tracker.scores import rules
+from tracker.scores import calibration
 
 from tracker.scores import sums as sufficient
+
+from tracker.scores import terms
 
 from tracker.imports import tables
 from tracker.ledger.connection import writing
@@ -68,10 +70,41 @@ def test_t_quantile_is_scipys(df, q):
     assert sufficient.t_quantile(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-12)
 
 
+def test_the_normal_quantile_is_statistics_own():
+    from statistics import NormalDist
+
+    assert sufficient.Z_975 == NormalDist().inv_cdf(0.975) == sufficient.normal_quantile(0.5 + 0.95 / 2)
+    for q in (0.6, 0.9, 0.95, 0.995):
+        assert sufficient.normal_quantile(q) == NormalDist().inv_cdf(q)
+
+
+def test_every_term_a_producer_makes_is_declared():
+    made = {**calibration.forecast_terms(0.7, 1, board.CALIBRATION_BINS),
+            **sufficient.score_terms(0.09, 0.36, True, 0.9),
+            **sufficient.sensitivity_terms(0.7, 1, 0.09, 0.6, 0.8, json.dumps({"house-de": 0.75}))}
+    for of in (terms.TIME_WEIGHTED, terms.PEER, terms.MULTIPLE_CHOICE):
+        made.update(sufficient.moments([0.2], of))
+    assert all(terms.declared(k) for k in made)
+    assert not terms.declared("bn") and not terms.declared("d:house-de")
+    for term in [*terms.TERMS.values(), *terms.FAMILIES.values()]:
+        assert isinstance(term.unit, terms.Unit) and term.meaning
+    assert terms.SCALE_COVERED.members(made) == ["house-de"]
+
+
+def test_a_ledger_scored_by_tracker_keeps_only_declared_terms(small_db):
+    stored = [sufficient.loads(text) for (text,) in small_db.execute("select sums from score_sums")]
+    assert stored and all(terms.declared(k) for sums in stored for k in sums)
+
+
+def test_sums_of_another_format_are_refused():
+    with pytest.raises(TrackerError, match="rescore"):
+        sufficient.loads(json.dumps({"bn": sufficient.pack(3)}))
+
+
 def test_murphy_identity_from_sums_by_hand():
     # Two bins of K = 2: [0.2, 0.4] both no, [0.6, 0.8] yes and no. N = 4, ȳ = 1/4.
     ps, ys = [0.2, 0.4, 0.6, 0.8], [0, 0, 1, 0]
-    d = rules.murphy_decomposition(ps, ys, bins=2)
+    d = calibration.murphy_decomposition(ps, ys, bins=2)
     assert d["reliability"] == pytest.approx((2 * 0.3 ** 2 + 2 * (0.7 - 0.5) ** 2) / 4)
     assert d["resolution"] == pytest.approx((2 * 0.25 ** 2 + 2 * 0.25 ** 2) / 4)
     assert d["uncertainty"] == pytest.approx(0.1875)

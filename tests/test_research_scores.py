@@ -79,7 +79,7 @@ def test_calibration_matches_sklearn_and_the_identity(two_authors):
     p = np.array([r["p"] for r in rows])
     y = np.array([r["y"] for r in rows])
     # scikit-learn puts a value on an edge into the bin below; ours opens the bin above (see
-    # scoring.bin_index). Nudging by 1e-12 lands each value where our rule does.
+    # calibration.bin_index). Nudging by 1e-12 lands each value where our rule does.
     prob_true, prob_pred = calibration_curve(y, p + 1e-12, n_bins=10, strategy="uniform")
     assert [b["observed"] for b in result["bins"]] == pytest.approx(list(prob_true))
     assert [b["mean_forecast"] for b in result["bins"]] == pytest.approx(list(prob_pred), abs=1e-9)

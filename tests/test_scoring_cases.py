@@ -8,6 +8,8 @@ import random
 
 import pytest
 
+from tracker.scores import calibration
+from tracker.scores import fits
 from tracker.scores import rules
 
 D0 = dt.date(2024, 3, 1)
@@ -154,14 +156,14 @@ def test_check_distribution() -> None:
 
 def test_bin_edge_trap() -> None:
     assert 0.1 * 6 != 0.6  # the float trap the rule avoids
-    assert rules.bin_index(0.6, 10) == 6
-    assert rules.bin_index(0.7, 10) == 7
-    assert rules.bin_index(0.3, 10) == 3
-    assert rules.bin_index(1.0, 10) == 9
-    assert rules.bin_index(0.0, 10) == 0
-    assert rules.bin_index(0.1 * 6, 10) == 6
-    assert rules.bin_index(0.5999999999999999, 10) == 5
-    assert rules.bin_index(0.65, 10) == 6
+    assert calibration.bin_index(0.6, 10) == 6
+    assert calibration.bin_index(0.7, 10) == 7
+    assert calibration.bin_index(0.3, 10) == 3
+    assert calibration.bin_index(1.0, 10) == 9
+    assert calibration.bin_index(0.0, 10) == 0
+    assert calibration.bin_index(0.1 * 6, 10) == 6
+    assert calibration.bin_index(0.5999999999999999, 10) == 5
+    assert calibration.bin_index(0.65, 10) == 6
 
 
 def test_bin_edges_with_thirds() -> None:
@@ -169,48 +171,48 @@ def test_bin_edges_with_thirds() -> None:
     assert third == 1 / 3
     # 0.3333333333333333 is the float of the edge 1/3 itself, so it opens bin 1 = [1/3, 2/3),
     # exactly as the table's `lower` shows it; the float just below stays in bin 0.
-    assert rules.bin_index(third, 3) == 1
-    assert rules.bin_index(0.33333333333333326, 3) == 0
-    assert rules.bin_index(0.6666666666666666, 3) == 2
-    assert rules.bin_index(0.29, 100) == 29
+    assert calibration.bin_index(third, 3) == 1
+    assert calibration.bin_index(0.33333333333333326, 3) == 0
+    assert calibration.bin_index(0.6666666666666666, 3) == 2
+    assert calibration.bin_index(0.29, 100) == 29
     for K in (3, 7, 10, 12, 100):
         for k in range(K):
-            assert rules.bin_index(k / K, K) == k
-    assert rules.bin_index(0.3333333333333334, 3) == 1
-    assert rules.bin_index(1.0, 3) == 2
-    assert rules.bin_index(0.0, 3) == 0
-    assert rules.bin_index(0.5, 1) == 0
+            assert calibration.bin_index(k / K, K) == k
+    assert calibration.bin_index(0.3333333333333334, 3) == 1
+    assert calibration.bin_index(1.0, 3) == 2
+    assert calibration.bin_index(0.0, 3) == 0
+    assert calibration.bin_index(0.5, 1) == 0
 
 
 def test_bin_index_rejects() -> None:
     for p, k in ((1.01, 10), (-0.1, 10), (float("nan"), 10), (0.5, 0), (0.5, 2.5)):
         with pytest.raises(ValueError):
-            rules.bin_index(p, k)  # type: ignore[arg-type]
+            calibration.bin_index(p, k)  # type: ignore[arg-type]
 
 
 def test_calibration_table_by_hand() -> None:
     ps = [0.6, 0.6, 0.65, 0.7, 0.1, 1.0]
     ys = [1, 0, 1, 1, 0, 1]
-    table = rules.calibration_table(ps, ys, bins=10)
+    table = calibration.calibration_table(ps, ys, bins=10)
     assert [(r["lower"], r["upper"], r["n"]) for r in table] == [(0.1, 0.2, 1), (0.6, 0.7, 3), (0.7, 0.8, 1), (0.9, 1.0, 1)]
     row = table[1]
     assert row["lower"] == 6 / 10 and row["upper"] == 7 / 10
     assert row["mean_forecast"] == pytest.approx(1.85 / 3)
     assert row["observed"] == pytest.approx(2 / 3)
-    assert (row["ci_low"], row["ci_high"]) == rules.wilson_interval(2, 3)
+    assert (row["ci_low"], row["ci_high"]) == calibration.wilson_interval(2, 3)
     assert row["ci_low"] < row["observed"] < row["ci_high"]
     assert set(row) == {"lower", "upper", "n", "mean_forecast", "observed", "ci_low", "ci_high"}
 
 
 def test_wilson_interval_edges() -> None:
-    low, high = rules.wilson_interval(0, 10)
+    low, high = calibration.wilson_interval(0, 10)
     assert low == 0.0 and 0 < high < 0.35
-    low, high = rules.wilson_interval(10, 10)
+    low, high = calibration.wilson_interval(10, 10)
     assert high == 1.0 and 0.65 < low < 1
     with pytest.raises(ValueError):
-        rules.wilson_interval(0, 0)
+        calibration.wilson_interval(0, 0)
     with pytest.raises(ValueError):
-        rules.wilson_interval(4, 3)
+        calibration.wilson_interval(4, 3)
 
 
 # --- decompositions ---------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_wilson_interval_edges() -> None:
 def test_murphy_by_hand_one_value_per_bin() -> None:
     ps = [0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.8, 0.8]
     ys = [0, 0, 0, 1, 1, 1, 1, 0]
-    d = rules.murphy_decomposition(ps, ys, bins=10)
+    d = calibration.murphy_decomposition(ps, ys, bins=10)
     # Bins: 0.2 -> observed 0.25, 0.8 -> observed 0.75; base rate 0.5.
     assert d["n"] == 8
     assert d["reliability"] == pytest.approx(0.05**2)
@@ -234,7 +236,7 @@ def test_murphy_within_bin_terms_by_hand() -> None:
     # One bin (K = 1): REL = (f̄ - ō)^2, RES = 0, WBV = Var(f), WBC = 2 Cov(f, o).
     ps = [0.2, 0.4, 0.9]
     ys = [0, 1, 1]
-    d = rules.murphy_decomposition(ps, ys, bins=1)
+    d = calibration.murphy_decomposition(ps, ys, bins=1)
     assert d["resolution"] == 0.0
     assert d["reliability"] == pytest.approx((0.5 - 2 / 3) ** 2)
     assert d["within_bin_variance"] == pytest.approx(((0.3) ** 2 + (0.1) ** 2 + (0.4) ** 2) / 3)
@@ -245,7 +247,7 @@ def test_murphy_within_bin_terms_by_hand() -> None:
 def test_yates_by_hand() -> None:
     ps = [0.9, 0.7, 0.4, 0.2]
     ys = [1, 1, 0, 0]
-    d = rules.yates_decomposition(ps, ys)
+    d = calibration.yates_decomposition(ps, ys)
     assert d["var_y"] == pytest.approx(0.25)
     assert d["min_var_f"] == pytest.approx((0.8 - 0.3) ** 2 * 0.25)
     assert d["scatter"] == pytest.approx(0.5 * 0.01 + 0.5 * 0.01)
@@ -257,7 +259,7 @@ def test_yates_by_hand() -> None:
 
 
 def test_yates_one_class() -> None:
-    d = rules.yates_decomposition([0.9, 0.5, 0.7], [1, 1, 1])
+    d = calibration.yates_decomposition([0.9, 0.5, 0.7], [1, 1, 1])
     assert d["var_y"] == 0.0 and d["min_var_f"] == 0.0 and d["covariance"] == 0.0
     assert d["scatter"] == pytest.approx(((0.2) ** 2 + (0.2) ** 2 + 0.0) / 3)
     assert d["bias"] == pytest.approx(-0.3)
@@ -266,31 +268,31 @@ def test_yates_one_class() -> None:
 
 
 def test_roc_auc_cases() -> None:
-    assert rules.roc_auc([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]) == 1.0
-    assert rules.roc_auc([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0]) == 0.0
-    assert rules.roc_auc([0.5, 0.5], [1, 0]) == 0.5
-    assert rules.roc_auc([0.5, 0.7], [1, 1]) is None
+    assert calibration.roc_auc([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]) == 1.0
+    assert calibration.roc_auc([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0]) == 0.0
+    assert calibration.roc_auc([0.5, 0.5], [1, 0]) == 0.5
+    assert calibration.roc_auc([0.5, 0.7], [1, 1]) is None
 
 
 # --- comparisons ------------------------------------------------------------------------------
 
 
 def test_peer_scores_by_hand() -> None:
-    scores = rules.peer_scores({"a": 0.8, "b": 0.2})
+    scores = fits.peer_scores({"a": 0.8, "b": 0.2})
     # GM = 0.4; 100 * 2/1 * ln(0.8/0.4) = 200 ln 2.
     assert scores["a"] == pytest.approx(200 * math.log(2))
     assert scores["b"] == pytest.approx(-200 * math.log(2))
-    three = rules.peer_scores({"a": 0.5, "b": 0.5, "c": 0.0})  # c clipped at LOG_CLIP
+    three = fits.peer_scores({"a": 0.5, "b": 0.5, "c": 0.0})  # c clipped at LOG_CLIP
     assert math.isfinite(three["c"]) and three["c"] < 0
     assert math.fsum(three.values()) == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError):
-        rules.peer_scores({"a": 0.5})
+        fits.peer_scores({"a": 0.5})
 
 
 def test_paired_comparison_basic_and_deterministic() -> None:
     a = [0.1, 0.2, 0.05, 0.3, 0.15, 0.22]
     b = [0.2, 0.25, 0.1, 0.28, 0.3, 0.2]
-    out = rules.paired_comparison(a, b, seed=1, n_boot=500)
+    out = fits.paired_comparison(a, b, seed=1, n_boot=500)
     assert out["n_common"] == 6
     assert out["brier_a"] == pytest.approx(sum(a) / 6)
     assert out["brier_b"] == pytest.approx(sum(b) / 6)
@@ -298,25 +300,25 @@ def test_paired_comparison_basic_and_deterministic() -> None:
     assert out["ci_low"] <= out["mean_difference"] <= out["ci_high"]
     assert out["t_ci_low"] < out["mean_difference"] < out["t_ci_high"]
     assert 0 < out["p_value"] < 1
-    assert rules.paired_comparison(a, b, seed=1, n_boot=500) == out
-    assert rules.paired_comparison(a, b, seed=2, n_boot=500)["ci_low"] != out["ci_low"]
+    assert fits.paired_comparison(a, b, seed=1, n_boot=500) == out
+    assert fits.paired_comparison(a, b, seed=2, n_boot=500)["ci_low"] != out["ci_low"]
 
 
 def test_paired_comparison_degenerate() -> None:
-    empty = rules.paired_comparison([], [])
+    empty = fits.paired_comparison([], [])
     assert empty["n_common"] == 0 and all(v is None for k, v in empty.items() if k != "n_common")
-    one = rules.paired_comparison([0.1], [0.3])
+    one = fits.paired_comparison([0.1], [0.3])
     assert one["mean_difference"] == pytest.approx(-0.2)
     assert all(one[k] is None for k in ("ci_low", "ci_high", "t_ci_low", "t_ci_high", "p_value"))
-    flat = rules.paired_comparison([0.1, 0.2, 0.3], [0.2, 0.3, 0.4], n_boot=50)
+    flat = fits.paired_comparison([0.1, 0.2, 0.3], [0.2, 0.3, 0.4], n_boot=50)
     assert flat["p_value"] is None
     assert flat["ci_low"] == flat["ci_high"] == flat["mean_difference"]
-    same = rules.paired_comparison([0.1, 0.2], [0.1, 0.2], n_boot=50)
+    same = fits.paired_comparison([0.1, 0.2], [0.1, 0.2], n_boot=50)
     assert same["mean_difference"] == 0.0 and same["p_value"] is None
     for out in (empty, one, flat, same):
         assert not any(isinstance(v, float) and math.isnan(v) for v in out.values())
     with pytest.raises(ValueError):
-        rules.paired_comparison([0.1], [0.1, 0.2])
+        fits.paired_comparison([0.1], [0.1, 0.2])
 
 
 def test_difficulty_adjusted_recovers_additive_effects() -> None:
@@ -324,7 +326,7 @@ def test_difficulty_adjusted_recovers_additive_effects() -> None:
     b = {"q1": 0.0, "q2": 0.3, "q3": 0.1}
     answered = {"A": ["q1", "q2"], "B": ["q2", "q3"], "C": ["q1", "q3"]}
     rows = [(who, q, a[who] + b[q]) for who, qs in answered.items() for q in qs]
-    out = rules.difficulty_adjusted(rows)
+    out = fits.difficulty_adjusted(rows)
     assert out["A"]["adjusted_brier"] - out["B"]["adjusted_brier"] == pytest.approx(-0.05, abs=1e-9)
     assert out["C"]["adjusted_brier"] - out["A"]["adjusted_brier"] == pytest.approx(-0.05, abs=1e-9)
     # Question effects average 0, so a_i is the Brier on a question of average difficulty.
@@ -342,7 +344,7 @@ def test_difficulty_adjusted_common_questions_keeps_raw_ranking() -> None:
     rng = random.Random(5)
     questions = [f"q{j}" for j in range(12)]
     rows = [(f"f{i}", q, rng.random() * 0.5) for i in range(8) for q in questions]
-    out = rules.difficulty_adjusted(rows)
+    out = fits.difficulty_adjusted(rows)
     raw = {f"f{i}": sum(r[2] for r in rows if r[0] == f"f{i}") / len(questions) for i in range(8)}
     assert sorted(raw, key=raw.get) == sorted(out, key=lambda k: out[k]["adjusted_brier"])
     for who in raw:
@@ -351,15 +353,15 @@ def test_difficulty_adjusted_common_questions_keeps_raw_ranking() -> None:
 
 def test_difficulty_adjusted_disconnected_groups_and_empty() -> None:
     rows = [("A", "q1", 0.1), ("B", "q1", 0.3), ("C", "q9", 0.2)]
-    out = rules.difficulty_adjusted(rows)
+    out = fits.difficulty_adjusted(rows)
     assert out["C"]["adjusted_brier"] == pytest.approx(0.2)
     assert out["B"]["adjusted_brier"] - out["A"]["adjusted_brier"] == pytest.approx(0.2)
-    assert rules.difficulty_adjusted([]) == {}
+    assert fits.difficulty_adjusted([]) == {}
 
 
 def test_difficulty_adjusted_counts_rows_and_distinct_questions() -> None:
     # two forecasts by A on q1 are two observations of one question
     rows = [("A", "q1", 0.1), ("A", "q1", 0.2), ("A", "q2", 0.3), ("B", "q1", 0.4), ("B", "q2", 0.1)]
-    out = rules.difficulty_adjusted(rows)
+    out = fits.difficulty_adjusted(rows)
     assert (out["A"]["n"], out["A"]["questions"]) == (3, 2)
     assert (out["B"]["n"], out["B"]["questions"]) == (2, 2)

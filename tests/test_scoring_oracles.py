@@ -12,6 +12,8 @@ from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
+from tracker.scores import calibration
+from tracker.scores import fits
 from tracker.scores import rules
 
 RNG = np.random.default_rng(20240601)
@@ -50,10 +52,10 @@ def test_mean_log_score_matches_sklearn_when_unclipped() -> None:
 
 def test_roc_auc_matches_sklearn_with_ties() -> None:
     ps = np.round(PS, 1)  # coarse rounding makes many ties across classes
-    assert rules.roc_auc(ps, YS) == pytest.approx(roc_auc_score(YS, ps), abs=1e-12)
+    assert calibration.roc_auc(ps, YS) == pytest.approx(roc_auc_score(YS, ps), abs=1e-12)
     ps = [0.5, 0.5, 0.5, 0.5, 0.9, 0.1]
     ys = [1, 0, 1, 0, 1, 0]
-    assert rules.roc_auc(ps, ys) == pytest.approx(roc_auc_score(ys, ps), abs=1e-12)
+    assert calibration.roc_auc(ps, ys) == pytest.approx(roc_auc_score(ys, ps), abs=1e-12)
 
 
 def test_roc_auc_matches_sklearn_random() -> None:
@@ -63,9 +65,9 @@ def test_roc_auc_matches_sklearn_random() -> None:
         ps = rng.choice([0.1, 0.2, 0.5, 0.7, 0.9], n)
         ys = rng.integers(0, 2, n)
         if ys.min() == ys.max():
-            assert rules.roc_auc(ps, ys) is None
+            assert calibration.roc_auc(ps, ys) is None
             continue
-        assert rules.roc_auc(ps, ys) == pytest.approx(roc_auc_score(ys, ps), abs=1e-12)
+        assert calibration.roc_auc(ps, ys) == pytest.approx(roc_auc_score(ys, ps), abs=1e-12)
 
 
 def test_calibration_table_matches_sklearn_calibration_curve() -> None:
@@ -75,7 +77,7 @@ def test_calibration_table_matches_sklearn_calibration_curve() -> None:
     ys = (RNG.uniform(0, 1, len(ps)) < ps).astype(int)
     for bins in (5, 10):
         prob_true, prob_pred = calibration_curve(ys, ps, n_bins=bins, strategy="uniform")
-        table = rules.calibration_table(ps, ys, bins=bins)
+        table = calibration.calibration_table(ps, ys, bins=bins)
         assert len(table) == len(prob_true)
         assert [r["observed"] for r in table] == pytest.approx(list(prob_true), abs=1e-12)
         assert [r["mean_forecast"] for r in table] == pytest.approx(list(prob_pred), abs=1e-12)
@@ -85,7 +87,7 @@ def test_calibration_table_matches_sklearn_calibration_curve() -> None:
 @pytest.mark.parametrize("level", [0.9, 0.95])
 def test_wilson_interval_matches_scipy(k: int, n: int, level: float) -> None:
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
-    low, high = rules.wilson_interval(k, n, level)
+    low, high = calibration.wilson_interval(k, n, level)
     assert low == pytest.approx(ci.low, abs=1e-12)
     assert high == pytest.approx(ci.high, abs=1e-12)
 
@@ -94,7 +96,7 @@ def test_paired_t_matches_scipy_ttest_rel() -> None:
     rng = np.random.default_rng(3)
     a = rng.uniform(0, 0.5, 25)
     b = np.clip(a + rng.normal(0.03, 0.05, 25), 0, 1)
-    out = rules.paired_comparison(list(a), list(b), n_boot=200)
+    out = fits.paired_comparison(list(a), list(b), n_boot=200)
     ref = stats.ttest_rel(a, b)
     assert out["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
     ci = ref.confidence_interval(0.95)

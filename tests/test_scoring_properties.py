@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tracker.scores import calibration
+from tracker.scores import fits
 from tracker.scores import rules
 
 FAST = settings(max_examples=80, deadline=None)
@@ -34,7 +36,7 @@ def _mean_brier(ps: list[float], ys: list[int]) -> float:
 @given(forecast_sets(), st.integers(min_value=1, max_value=25))
 def test_stephenson_identity(data: tuple[list[float], list[int]], bins: int) -> None:
     ps, ys = data
-    d = rules.murphy_decomposition(ps, ys, bins=bins)
+    d = calibration.murphy_decomposition(ps, ys, bins=bins)
     total = d["reliability"] - d["resolution"] + d["uncertainty"] + d["within_bin_variance"] - d["within_bin_covariance"]
     assert abs(total - d["brier"]) <= 1e-12
     assert d["brier"] == pytest.approx(_mean_brier(ps, ys), abs=1e-15)
@@ -46,7 +48,7 @@ def test_stephenson_identity(data: tuple[list[float], list[int]], bins: int) -> 
 @given(forecast_sets())
 def test_yates_identity(data: tuple[list[float], list[int]]) -> None:
     ps, ys = data
-    d = rules.yates_decomposition(ps, ys)
+    d = calibration.yates_decomposition(ps, ys)
     total = d["var_y"] + d["min_var_f"] + d["scatter"] + d["bias_squared"] - 2 * d["covariance"]
     assert abs(total - d["brier"]) <= 1e-12
     assert d["brier"] == pytest.approx(_mean_brier(ps, ys), abs=1e-15)
@@ -77,7 +79,7 @@ def test_yates_terms_are_the_exact_values_correctly_rounded(data: tuple[list[flo
              "min_var_f": (mean(events) - mean(others)) ** 2 * ybar * (1 - ybar) if events and others else 0,
              "scatter": ybar * var(events) + (1 - ybar) * var(others), "bias": fbar - ybar,
              "bias_squared": (fbar - ybar) ** 2, "covariance": mean([p * y for p, y in zip(f, ys)]) - fbar * ybar}
-    got = rules.yates_from_sums(rules.sums_of(ps, ys, 10))
+    got = calibration.yates_from_sums(calibration.sums_of(ps, ys, 10))
     assert {k: got[k] for k in exact} == {k: float(v) for k, v in exact.items()}
 
 
@@ -88,13 +90,13 @@ def test_decompositions_ignore_row_order(data: tuple[list[float], list[int]], bi
     pairs = list(zip(ps, ys))
     rnd.shuffle(pairs)
     ps2, ys2 = [p for p, _ in pairs], [y for _, y in pairs]
-    m1, m2 = rules.murphy_decomposition(ps, ys, bins), rules.murphy_decomposition(ps2, ys2, bins)
-    y1, y2 = rules.yates_decomposition(ps, ys), rules.yates_decomposition(ps2, ys2)
+    m1, m2 = calibration.murphy_decomposition(ps, ys, bins), calibration.murphy_decomposition(ps2, ys2, bins)
+    y1, y2 = calibration.yates_decomposition(ps, ys), calibration.yates_decomposition(ps2, ys2)
     for key in m1:
         assert m1[key] == pytest.approx(m2[key], abs=1e-12)
     for key in y1:
         assert y1[key] == pytest.approx(y2[key], abs=1e-12)
-    t1, t2 = rules.calibration_table(ps, ys, bins), rules.calibration_table(ps2, ys2, bins)
+    t1, t2 = calibration.calibration_table(ps, ys, bins), calibration.calibration_table(ps2, ys2, bins)
     assert len(t1) == len(t2)
     for r1, r2 in zip(t1, t2):
         assert r1 == pytest.approx(r2, abs=1e-12)
@@ -104,7 +106,7 @@ def test_decompositions_ignore_row_order(data: tuple[list[float], list[int]], bi
 @given(forecast_sets(), st.integers(min_value=1, max_value=25))
 def test_calibration_table_counts_and_bounds(data: tuple[list[float], list[int]], bins: int) -> None:
     ps, ys = data
-    table = rules.calibration_table(ps, ys, bins=bins)
+    table = calibration.calibration_table(ps, ys, bins=bins)
     assert sum(r["n"] for r in table) == len(ps)
     assert sum(round(r["observed"] * r["n"]) for r in table) == sum(ys)
     lowers = [r["lower"] for r in table]
@@ -119,12 +121,12 @@ def test_calibration_table_counts_and_bounds(data: tuple[list[float], list[int]]
 @FAST
 @given(edgy, st.integers(min_value=1, max_value=50))
 def test_bin_index_is_in_range_and_monotone(p: float, bins: int) -> None:
-    k = rules.bin_index(p, bins)
+    k = calibration.bin_index(p, bins)
     assert 0 <= k < bins
     # Never more than one float-step away from the exact rule on the float's own value.
     assert k == min(bins - 1, math.floor(p * bins)) or abs(p * bins - round(p * bins)) < 1e-9
     q = min(1.0, p + 1e-9)
-    assert rules.bin_index(q, bins) >= k
+    assert calibration.bin_index(q, bins) >= k
 
 
 @pytest.mark.parametrize("q_index", range(1, 100))
@@ -144,7 +146,7 @@ def test_brier_and_log_are_proper_on_a_grid(q_index: int) -> None:
 @FAST
 @given(st.lists(probability, min_size=2, max_size=30))
 def test_peer_scores_sum_to_zero(ps: list[float]) -> None:
-    scores = rules.peer_scores({f"f{i}": p for i, p in enumerate(ps)})
+    scores = fits.peer_scores({f"f{i}": p for i, p in enumerate(ps)})
     assert len(scores) == len(ps)
     assert abs(math.fsum(scores.values())) <= 1e-9 * max(1.0, max(abs(v) for v in scores.values()))
 
@@ -153,12 +155,12 @@ def test_peer_scores_sum_to_zero(ps: list[float]) -> None:
 @given(forecast_sets(min_size=1))
 def test_roc_auc_is_a_probability_and_flips(data: tuple[list[float], list[int]]) -> None:
     ps, ys = data
-    auc = rules.roc_auc(ps, ys)
+    auc = calibration.roc_auc(ps, ys)
     if len(set(ys)) < 2:
         assert auc is None
         return
     assert auc is not None and 0.0 <= auc <= 1.0
-    flipped = rules.roc_auc(ps, [1 - y for y in ys])
+    flipped = calibration.roc_auc(ps, [1 - y for y in ys])
     assert flipped == pytest.approx(1 - auc, abs=1e-12)
 
 
@@ -179,7 +181,7 @@ def test_per_forecast_relations(p: float, y: int) -> None:
 @given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=2, max_size=30), st.integers(0, 2**32 - 1))
 def test_paired_comparison_never_nan(a: list[float], seed: int) -> None:
     b = list(reversed(a))
-    out = rules.paired_comparison(a, b, seed=seed, n_boot=100)
+    out = fits.paired_comparison(a, b, seed=seed, n_boot=100)
     assert out["n_common"] == len(a)
     for value in out.values():
         assert value is None or math.isfinite(value)
@@ -195,12 +197,12 @@ def test_paired_comparison_never_nan(a: list[float], seed: int) -> None:
 )
 def test_difficulty_adjustment_shift_and_common_set_ranking(n_authors: int, n_questions: int, rnd: random.Random) -> None:
     rows = [(f"a{i}", f"q{j}", rnd.random()) for i in range(n_authors) for j in range(n_questions)]
-    out = rules.difficulty_adjusted(rows)
+    out = fits.difficulty_adjusted(rows)
     raw = {f"a{i}": math.fsum(r[2] for r in rows if r[0] == f"a{i}") / n_questions for i in range(n_authors)}
     for who in raw:
         assert out[who]["adjusted_brier"] == pytest.approx(raw[who], abs=1e-9)
     # Making one question harder for everybody changes nobody's adjusted score.
     harder = [(a, q, s + 0.3 if q == "q0" else s) for a, q, s in rows]
-    out2 = rules.difficulty_adjusted(harder)
+    out2 = fits.difficulty_adjusted(harder)
     diffs = [out2[w]["adjusted_brier"] - out[w]["adjusted_brier"] for w in out]
     assert max(diffs) - min(diffs) == pytest.approx(0.0, abs=1e-9)

@@ -34,9 +34,10 @@ from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from tracker.scores import rules
-
+from tracker.scores import calibration as calib
+from tracker.scores import fits, rules
 from tracker.scores import sums as sufficient
+from tracker.scores import terms as t
 from tracker.ledger.connection import dict_rows
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ def _peer(db: Database, qids: list[str] | None) -> None:
             by_author[author] = (fid, p if outcome == "yes" else 1 - p)  # the latest counts
         if len(by_author) < 2:
             continue
-        peers = rules.peer_scores({a: p for a, (_, p) in by_author.items()})
+        peers = fits.peer_scores({a: p for a, (_, p) in by_author.items()})
         out.add(*({"question_id": qid, "author_id": a, "forecast_id": fid, "p_outcome": p, "peer_score": peers[a]}
                   for a, (fid, p) in by_author.items()))
     out.close()
@@ -303,8 +304,8 @@ class Delta:
             for (_, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
                  readings) in rows:
                 y = 1 if outcome == "yes" else 0
-                terms = rules.forecast_terms(p, y, CALIBRATION_BINS)
-                terms.update(rules.score_terms(brier, log, clipped, sph))
+                terms = calib.forecast_terms(p, y, CALIBRATION_BINS)
+                terms.update(sufficient.score_terms(brier, log, clipped, sph))
                 author_ids = json.loads(authors)
                 keys = [("author", a) for a in author_ids]
                 if doc is not None:
@@ -316,7 +317,7 @@ class Delta:
                     auc[(*key, p)][1 - y] += sign
                 add(question, terms)
                 values[p][1 - y] += 1
-                sens = _sensitivity_terms(p, y, brier, p_low, p_high, readings)
+                sens = sufficient.sensitivity_terms(p, y, brier, p_low, p_high, readings)
                 for a in author_ids:
                     add(sums[("author", a)], sens, sign)
             for key in [("all", "all")] + [("topic", t) for t in json.loads(topics)]:  # the same on every row
@@ -326,33 +327,17 @@ class Delta:
                     counts[0] += sign * events
                     counts[1] += sign * non_events
             if sign > 0:
-                self.questions.append({"question_id": qid, **rules.summary_from_sums(question)})
-        for table, prefix, column in (("time_weighted_scores", "tw", "brier"), ("peer_scores", "pe", "peer_score")):
+                self.questions.append({"question_id": qid, **sufficient.summary_from_sums(question)})
+        for table, of, column in (("time_weighted_scores", t.TIME_WEIGHTED, "brier"),
+                                  ("peer_scores", t.PEER, "peer_score")):
             for a, v in db.conn.execute(f"select author_id, {column} from {table} {scope}", params):
-                add(sums[("author", a)], sufficient.moments((v,), prefix), sign)
+                add(sums[("author", a)], sufficient.moments((v,), of), sign)
         for authors, b, log in db.conn.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
                                                params):
-            terms = sufficient.moments((b,), "mc")
-            terms["mcl1"] = sufficient.exact(log)
+            terms = sufficient.moments((b,), t.MULTIPLE_CHOICE)
+            terms[t.MC_LOG_SUM] = sufficient.exact(log)
             for a in json.loads(authors):
                 add(sums[("author", a)], terms, sign)
-
-
-def _sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: float, readings: str | None
-                       ) -> dict[str, int]:
-    """A forecast's Brier under other readings of its words: the interval's low and high ends, the
-    end nearer to (best) and farther from (worst) what happened, and each scale that reads its
-    phrase (as a difference from the recorded Brier, so uncovered forecasts add nothing)."""
-    exact = sufficient.exact
-    best, worst = (p_high, p_low) if y else (p_low, p_high)
-    terms = {"lo": exact((p_low - y) ** 2), "hi": exact((p_high - y) ** 2),
-             "best": exact((best - y) ** 2), "worst": exact((worst - y) ** 2)}
-    if readings:
-        recorded = exact(brier)
-        for scale, v in json.loads(readings).items():
-            terms[f"d:{scale}"] = exact((v - y) ** 2) - recorded
-            terms[f"c:{scale}"] = 1
-    return terms
 
 
 def _load(db: Database, scope: str, keys: list[str]) -> dict[str, dict[str, int]]:
@@ -408,12 +393,12 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
                 row = _group_row(scope, key, sums)
                 if row is not None:
                     rows.append(row)
-            if sums.get("n"):
+            if sums.get(t.FORECASTS):
                 head = {"scope": scope, "key": key, "bins": CALIBRATION_BINS}
                 table, summary = _calibration(sums, counts[key])
-                bins += [{**head, "bin": rules.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
+                bins += [{**head, "bin": calib.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
                 summaries.append({**head, **summary})
-            if scope == "author" and sums.get("bn"):
+            if scope == "author" and sums.get(t.BRIER.n):
                 scenarios += _scenarios(key, sums)
         _insert(db, "score_sums", saved)
         if scope in GROUPS:
@@ -428,21 +413,21 @@ EMPTY_SUMMARY = {"n": 0, "log_clipped_n": 0}
 
 def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
     _, key_col = GROUPS[scope]
-    binary = sums.get("bn")
+    binary = sums.get(t.BRIER.n)
+    mcn = sums.get(t.MULTIPLE_CHOICE.n, 0)
     # a group needs scored yes/no forecasts; an author's multiple-choice ones also earn a row
-    if not binary and (scope != "author" or not sums.get("mcn")):
+    if not binary and (scope != "author" or not mcn):
         return None
-    row = {key_col: key, **(rules.summary_from_sums(sums) if binary else EMPTY_SUMMARY)}
+    row = {key_col: key, **(sufficient.summary_from_sums(sums) if binary else EMPTY_SUMMARY)}
     if scope != "author":
         return row
-    mm, mlo, mhi = sufficient.mean_interval(sums, "mc")
-    m, lo, hi = sufficient.mean_interval(sums, "tw")
-    pm, plo, phi = sufficient.mean_interval(sums, "pe")
-    mcn = sums.get("mcn", 0)
-    row.update({"tw_n": sums.get("twn", 0), "tw_brier": m, "tw_brier_ci_low": lo, "tw_brier_ci_high": hi,
-                "peer_n": sums.get("pen", 0), "peer_score": pm, "peer_score_ci_low": plo, "peer_score_ci_high": phi,
+    mm, mlo, mhi = sufficient.mean_interval(sums, t.MULTIPLE_CHOICE)
+    m, lo, hi = sufficient.mean_interval(sums, t.TIME_WEIGHTED)
+    pm, plo, phi = sufficient.mean_interval(sums, t.PEER)
+    row.update({"tw_n": sums.get(t.TIME_WEIGHTED.n, 0), "tw_brier": m, "tw_brier_ci_low": lo, "tw_brier_ci_high": hi,
+                "peer_n": sums.get(t.PEER.n, 0), "peer_score": pm, "peer_score_ci_low": plo, "peer_score_ci_high": phi,
                 "mc_n": mcn, "mc_brier": mm, "mc_brier_ci_low": mlo, "mc_brier_ci_high": mhi,
-                "mc_log_score": sufficient.ratio(sums.get("mcl1", 0), mcn << sufficient.SHIFT) if mcn else None})
+                "mc_log_score": sufficient.ratio(sums.get(t.MC_LOG_SUM, 0), mcn << sufficient.SHIFT) if mcn else None})
     return row
 
 
@@ -450,39 +435,36 @@ def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int
                  ) -> tuple[list[dict], dict]:
     """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set,
     from its sums and its events per forecast value."""
-    table = rules.table_from_sums(sums, bins)
-    murphy = rules.murphy_from_sums(sums, bins)
-    yates = rules.yates_from_sums(sums)
+    table = calib.table_from_sums(sums, bins)
+    murphy = calib.murphy_from_sums(sums, bins)
+    yates = calib.yates_from_sums(sums)
     summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
                                       "within_bin_variance", "within_bin_covariance")}
     summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
                                                      "covariance")})
-    summary["auc"] = rules.auc_from_counts(counts)
+    summary["auc"] = calib.auc_from_counts(counts)
     return table, summary
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
     """The same as the tables hold, for a set no table keeps (another bin count, two filters)."""
-    return _calibration(rules.sums_of(ps, ys, bins), rules.value_counts(ps, ys), bins)
+    return _calibration(calib.sums_of(ps, ys, bins), calib.value_counts(ps, ys), bins)
 
 
 def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
     """The author's mean Brier under each reading of the words (ranks are taken across authors by
     the sensitivity_scores view): as recorded, all at the intervals' low or high ends, the best and
     worst case inside the intervals, and each scale that reads at least one of their phrases."""
-    n = sums["bn"]
+    n = sums[t.BRIER.n]
     unit = n << sufficient.SHIFT
-    recorded = sums.get("b1", 0)
+    recorded = sums.get(t.BRIER.sum, 0)
     out = [{"author_id": author, "scenario": name, "n": n, "covered": None,
-            "brier": sufficient.ratio(total, unit)}
-           for name, total in (("recorded", recorded), ("all_low", sums.get("lo", 0)),
-                               ("all_high", sums.get("hi", 0)), ("best", sums.get("best", 0)),
-                               ("worst", sums.get("worst", 0)))]
-    for k in sorted(sums):
-        if k.startswith("c:"):
-            scale = k[2:]
-            out.append({"author_id": author, "scenario": f"scale:{scale}", "n": n, "covered": sums[k],
-                        "brier": sufficient.ratio(recorded + sums.get(f"d:{scale}", 0), unit)})
+            "brier": sufficient.ratio(sums.get(total, 0), unit)}
+           for name, total in (("recorded", t.BRIER.sum), ("all_low", t.BRIER_AT_LOW), ("all_high", t.BRIER_AT_HIGH),
+                               ("best", t.BRIER_BEST), ("worst", t.BRIER_WORST))]
+    for scale in t.SCALE_COVERED.members(sums):
+        out.append({"author_id": author, "scenario": f"scale:{scale}", "n": n, "covered": sums[t.SCALE_COVERED[scale]],
+                    "brier": sufficient.ratio(recorded + sums.get(t.SCALE_DIFFERENCE[scale], 0), unit)})
     return out
 
 
@@ -501,7 +483,7 @@ def _adjusted(db: Database) -> None:
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
     pairs = len(rows)
     if rows:
-        fitted = rules.difficulty_adjusted(rows)
+        fitted = fits.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
         # the raw mean is the author's Brier as author_scores has it (the same forecasts)
         raw = dict(db.conn.execute("select author_id, brier from author_scores"))

@@ -14,7 +14,7 @@ from tracker.ledger.sqlite_utils_lean import Database
 
 from tracker.scores import board
 
-from tracker.scores import rules
+from tracker.scores import fits, rules
 from tracker.errors import TrackerError
 
 BRIER_SCALE = "0..1"
@@ -199,6 +199,6 @@ def compare(db: Database, a: str, b: str, *, seed: int = 0, n_boot: int = 10000)
     common = sorted(q for q, by in per_q.items() if ida in by and idb in by)
     a_scores = [math.fsum(per_q[q][ida]) / len(per_q[q][ida]) for q in common]
     b_scores = [math.fsum(per_q[q][idb]) / len(per_q[q][idb]) for q in common]
-    result = rules.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
+    result = fits.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
     return {"author_a": ida, "author_b": idb, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}

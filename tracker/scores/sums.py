@@ -8,6 +8,10 @@ then disagree with the incremental tables. So each sum is kept exactly, as an in
 2**-SHIFT units (every double is a whole number of them), and turned into a float once, correctly
 rounded, when a score is read off it. The result depends only on the set of forecasts, never on
 their order, which is what makes "incremental equals full rescore" hold to the bit.
+
+Which sums a group keeps, under which names and in which units, is declared once in
+tracker.scores.terms; this module holds the arithmetic, the stored form, a group's score moments
+(score_terms) and the summary read off them (summary_from_sums).
 """
 
 from __future__ import annotations
@@ -16,10 +20,19 @@ import math
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from tracker.errors import TrackerError
+from tracker.scores import terms as t
+from tracker.scores.rules import CHANCE_REFERENCE, skill_score
+
 #: 2**-1100 is finer than the smallest double (2**-1074), so every double is an integer multiple.
 SHIFT = 1100
 #: A product of two exact values is in units of 2**-(2 * SHIFT).
 SHIFT2 = 2 * SHIFT
+
+#: The stored sums' format (the term names in `score_sums`, tracker.scores.terms); a ledger whose
+#: score tables were made with another format must be rebuilt. 1 had short keys ("bn", "p1y");
+#: 2 has the named terms.
+SUMS_FORMAT = 2
 
 
 def exact(x: float) -> int:
@@ -61,9 +74,16 @@ def dumps(sums: Mapping[str, int]) -> str:
 
 
 def loads(text: str | None) -> dict[str, int]:
+    """Sums as dumps wrote them. A key that names no declared term is from another SUMS_FORMAT:
+    adding to such sums would give wrong scores, so it is refused."""
     import json
 
-    return {k: unpack(v) for k, v in json.loads(text).items()} if text else {}
+    sums = {k: unpack(v) for k, v in json.loads(text).items()} if text else {}
+    for k in sums:
+        if not t.declared(k):
+            raise TrackerError(f"the score tables hold a sum {k!r} that this version of tracker does not "
+                               f"keep (sums format {SUMS_FORMAT}): run `tracker rescore` to rebuild them")
+    return sums
 
 
 def add(into: dict[str, int], terms: Mapping[str, int], sign: int = 1) -> None:
@@ -78,21 +98,25 @@ def add(into: dict[str, int], terms: Mapping[str, int], sign: int = 1) -> None:
 
 # ------------------------------------------------------------------ means and intervals
 
-def moments(values: Iterable[float], prefix: str = "") -> dict[str, int]:
-    """n, Σx and Σx² of values, exactly, under keys prefix + 'n', '1', '2'."""
+#: the moments of values given directly rather than kept for a group (not a stored term)
+SAMPLE = t.Moments("sample", "value", register=False)
+
+
+def moments(values: Iterable[float], of: t.Moments = SAMPLE) -> dict[str, int]:
+    """The terms of: n, Σx and Σx² of values, exactly."""
     n = s1 = s2 = 0
     for x in values:
         a = exact(x)
         n, s1, s2 = n + 1, s1 + a, s2 + a * a
-    return {prefix + "n": n, prefix + "1": s1, prefix + "2": s2}
+    return {of.n: n, of.sum: s1, of.sum_sq: s2}
 
 
-def mean_interval(sums: Mapping[str, int], prefix: str = "", level: float = 0.95
+def mean_interval(sums: Mapping[str, int], of: t.Moments = SAMPLE, level: float = 0.95
                   ) -> tuple[float | None, float | None, float | None]:
-    """(mean, low, high) from moments: mean ± t(n-1) · s / √n, with the sample variance computed
-    exactly from Σx and Σx² (no cancellation) and rounded once. Not clipped to the score's range.
-    With n < 2 there is no spread: (mean, None, None); with n = 0, all None."""
-    n, s1, s2 = sums.get(prefix + "n", 0), sums.get(prefix + "1", 0), sums.get(prefix + "2", 0)
+    """(mean, low, high) from the moments `of`: mean ± t(n-1) · s / √n, with the sample variance
+    computed exactly from Σx and Σx² (no cancellation) and rounded once. Not clipped to the
+    score's range. With n < 2 there is no spread: (mean, None, None); with n = 0, all None."""
+    n, s1, s2 = sums.get(of.n, 0), sums.get(of.sum, 0), sums.get(of.sum_sq, 0)
     if n == 0:
         return None, None, None
     mean = ratio(s1, n << SHIFT)
@@ -101,6 +125,70 @@ def mean_interval(sums: Mapping[str, int], prefix: str = "", level: float = 0.95
     var = ratio(n * s2 - s1 * s1, (n * (n - 1)) << SHIFT2)
     half = t_quantile(0.5 + level / 2, n - 1) * math.sqrt(var / n)
     return mean, mean - half, mean + half
+
+
+# ------------------------------------------------------------------ a group's scores
+
+def score_terms(brier: float, log: float, clipped: bool, sph: float) -> dict[str, int]:
+    """One forecast's contribution to its groups' score moments."""
+    b, l_, s = exact(brier), exact(log), exact(sph)
+    terms = {t.BRIER.n: 1, t.BRIER.sum: b, t.BRIER.sum_sq: b * b, t.LOG.n: 1, t.LOG.sum: l_, t.LOG.sum_sq: l_ * l_,
+             t.SPHERICAL.n: 1, t.SPHERICAL.sum: s, t.SPHERICAL.sum_sq: s * s}
+    if clipped:
+        terms[t.LOG_CLIPPED] = 1
+    return terms
+
+
+def sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: float, readings: str | None
+                       ) -> dict[str, int]:
+    """A forecast's Brier under other readings of its words: the interval's low and high ends, the
+    end nearer to (best) and farther from (worst) what happened, and each scale that reads its
+    phrase (as a difference from the recorded Brier, so uncovered forecasts add nothing).
+    `readings` is the forecast's {scale: value} as JSON, or None."""
+    best, worst = (p_high, p_low) if y else (p_low, p_high)
+    terms = {t.BRIER_AT_LOW: exact((p_low - y) ** 2), t.BRIER_AT_HIGH: exact((p_high - y) ** 2),
+             t.BRIER_BEST: exact((best - y) ** 2), t.BRIER_WORST: exact((worst - y) ** 2)}
+    if readings:
+        import json
+
+        recorded = exact(brier)
+        for scale, v in json.loads(readings).items():
+            terms[t.SCALE_DIFFERENCE[scale]] = exact((v - y) ** 2) - recorded
+            terms[t.SCALE_COVERED[scale]] = 1
+    return terms
+
+
+def summary_from_sums(sums: Mapping[str, int]) -> dict:
+    """A group's means with n and 95 % intervals, from its exact sums (calibration.forecast_terms
+    and score_terms)."""
+    n = sums.get(t.BRIER.n, 0)
+    brier_, b_low, b_high = mean_interval(sums, t.BRIER)
+    log, l_low, l_high = mean_interval(sums, t.LOG)
+    sph, s_low, s_high = mean_interval(sums, t.SPHERICAL)
+    base = sums.get(t.EVENTS, 0) / n
+    clim = base * (1.0 - base)
+
+    def skill(value, reference):
+        return None if value is None else skill_score(value, reference)
+
+    def double(v):
+        return None if v is None else 2 * v
+
+    return {
+        "n": n, "brier": brier_, "brier_ci_low": b_low, "brier_ci_high": b_high,
+        "brier_gj": double(brier_), "brier_gj_ci_low": double(b_low), "brier_gj_ci_high": double(b_high),
+        "log_score": log, "log_score_ci_low": l_low, "log_score_ci_high": l_high,
+        "log_score_bits": log / math.log(2), "log_clipped_n": sums.get(t.LOG_CLIPPED, 0),
+        "spherical": sph, "spherical_ci_low": s_low, "spherical_ci_high": s_high,
+        "base_rate": base,
+        # A skill score falls as Brier rises, so the interval's ends swap.
+        "skill_vs_chance": skill(brier_, CHANCE_REFERENCE),
+        "skill_vs_chance_ci_low": skill(b_high, CHANCE_REFERENCE),
+        "skill_vs_chance_ci_high": skill(b_low, CHANCE_REFERENCE),
+        "skill_vs_climatology": skill(brier_, clim),
+        "skill_vs_climatology_ci_low": skill(b_high, clim),
+        "skill_vs_climatology_ci_high": skill(b_low, clim),
+    }
 
 
 # ------------------------------------------------------------------ Student's t without SciPy
@@ -166,8 +254,9 @@ def _t_upper_tail(t: float, df: float) -> float:
 def t_quantile(q: float, df: int) -> float:
     """The q-quantile (q > 1/2) of Student's t with df degrees of freedom.
 
-    SciPy's ``stats.t.ppf`` gives the same number (tests hold it to 1e-12 relative), but importing
-    scipy.stats costs half a second, and every write that updates a group's interval needs this.
+    SciPy's ``stats.t.ppf`` gives the same number (tests hold it to 1e-12 relative), but every
+    write that updates a group's interval needs this, and (measured on a 2-core machine) importing
+    scipy.stats costs a process 2 s against 60-100 us for a call here (cached per df after that).
     Exact for df = 1 and 2; otherwise Newton's method on the t distribution's upper tail, computed
     from the incomplete beta function, from Fisher's expansion as a start.
     """
@@ -202,17 +291,18 @@ def t_quantile(q: float, df: int) -> float:
     return t
 
 
-@lru_cache(maxsize=64)
+#: statistics.NormalDist().inv_cdf(0.975): z of every two-sided 95 % interval (a test holds it to that)
+Z_975 = 1.9599639845400536
+
+
 def normal_quantile(q: float) -> float:
-    """statistics.NormalDist().inv_cdf(q). Importing statistics (with random, fractions and
-    decimal) costs a process 3-4 ms, most of what every write that re-derives a group imports
-    beyond start-up, so the C function NormalDist calls is used directly where CPython has it."""
+    """statistics.NormalDist().inv_cdf(q). Every interval the tables keep is a 95 % one, so
+    q = 0.975 is the constant Z_975; importing statistics (with random, fractions and decimal)
+    would cost each write 3-4 ms, so it is imported only for another level."""
+    if q == 0.975:
+        return Z_975
     if not 0.0 < q < 1.0:
         raise ValueError(f"need 0 < q < 1, got q={q}")
-    try:
-        from _statistics import _normal_dist_inv_cdf
-    except ImportError:  # another Python: NormalDist's own fallback
-        from statistics import NormalDist
+    from statistics import NormalDist
 
-        return NormalDist().inv_cdf(q)
-    return _normal_dist_inv_cdf(q, 0.0, 1.0)
+    return NormalDist().inv_cdf(q)
