@@ -97,7 +97,7 @@ def test_a_ledger_scored_by_tracker_keeps_only_declared_terms(small_db):
 
 
 def test_sums_of_another_format_are_refused():
-    with pytest.raises(TrackerError, match="rescore"):
+    with pytest.raises(TrackerError, match="tracker migrate"):
         sufficient.loads(json.dumps({"bn": sufficient.pack(3)}))
 
 

@@ -38,8 +38,10 @@ def schema_sql() -> str:
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    """A short hash of the definition: schema.sql and SCORES_FORMAT."""
-    return hashlib.sha256(f"{SCORES_FORMAT}\n{schema_sql()}".encode()).hexdigest()[:16]
+    """A short hash of the definition: schema.sql, SCORES_FORMAT and the stored sums' format."""
+    from tracker.scores.sums import SUMS_FORMAT
+
+    return hashlib.sha256(f"{SCORES_FORMAT}\n{SUMS_FORMAT}\n{schema_sql()}".encode()).hexdigest()[:16]
 
 
 def objects() -> list[tuple[str, str]]:

@@ -82,7 +82,7 @@ def loads(text: str | None) -> dict[str, int]:
     for k in sums:
         if not t.declared(k):
             raise TrackerError(f"the score tables hold a sum {k!r} that this version of tracker does not "
-                               f"keep (sums format {SUMS_FORMAT}): run `tracker rescore` to rebuild them")
+                               f"keep (sums format {SUMS_FORMAT}): run `tracker migrate` to rebuild them")
     return sums
 
 
