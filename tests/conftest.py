@@ -138,12 +138,12 @@ def rescored_copy(db):
     """A copy of the database with every score recomputed from the ledger alone."""
     import sqlite3
 
+    from tracker.ledger.connection import Ledger
     from tracker.scores import board
-    from tracker.ledger.sqlite_utils_lean import Database
 
     copy = sqlite3.connect(":memory:")
     db.conn.backup(copy)
-    other = Database(copy)
+    other = Ledger(copy)
     with other.atomic():
         board.refresh(other)
     return other

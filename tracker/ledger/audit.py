@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 #: The tables whose every change is kept (score tables are derived and rebuilt, so not audited).
 AUDITED = ("authors", "documents", "document_authors", "questions", "forecasts", "forecast_authors",
@@ -28,12 +28,12 @@ def analyst() -> str:
     return os.environ.get("TRACKER_ANALYST") or getpass.getuser()
 
 
-def enabled(db: Database) -> bool:
-    return db.conn.execute("select 1 from sqlite_master where name = ?", [GROUPS]).fetchone() is not None
+def enabled(db: Ledger) -> bool:
+    return db.execute("select 1 from sqlite_master where name = ?", [GROUPS]).fetchone() is not None
 
 
-def _marks(db: Database) -> tuple:
-    return tuple(db.conn.execute(f"select max(id) from [_history_json_{t}]").fetchone()[0] for t in AUDITED)
+def _marks(db: Ledger) -> tuple:
+    return tuple(db.execute(f"select max(id) from [_history_json_{t}]").fetchone()[0] for t in AUDITED)
 
 
 #: The command being run, as the CLI describes it (None when tracker is used as a library).
@@ -51,13 +51,13 @@ class ChangeGroup:
     """Opens a change group for one write transaction and drops it again if nothing changed, so a
     command that changes nothing leaves no trace (importing twice must leave the database as it was)."""
 
-    def __init__(self, db: Database, note: str | None):
+    def __init__(self, db: Ledger, note: str | None):
         self.db, self.note, self.group = db, note, None
 
     def __enter__(self):
         if not enabled(self.db):
             return self
-        conn = self.db.conn
+        conn = self.db
         self.before = _marks(self.db)
         conn.execute(f"update [{GROUPS}] set current = null where current = 1")
         words = {"by": analyst(), "command": COMMAND.get(), "note": self.note}
@@ -66,9 +66,9 @@ class ChangeGroup:
         return self
 
     def __exit__(self, *exc):
-        if self.group is None or not self.db.conn.in_transaction:
+        if self.group is None or not self.db.in_transaction:
             return False
-        conn = self.db.conn
+        conn = self.db
         conn.execute(f"update [{GROUPS}] set current = null where id = ?", [self.group])
         if _marks(self.db) == self.before:
             conn.execute(f"delete from [{GROUPS}] where id = ?", [self.group])
@@ -81,11 +81,11 @@ def _value(v):
     return v
 
 
-def row_changes(db: Database, table: str, pk: dict) -> list[dict]:
+def row_changes(db: Ledger, table: str, pk: dict) -> list[dict]:
     """Every change to one row, oldest first: when, what (insert, update, delete), and for each
     changed column its old and new value; with who, which command and the note."""
     where = " and ".join(f"a.[pk_{k}] = ?" for k in pk)
-    rows = db.conn.execute(
+    rows = db.execute(
         f"select a.id, a.timestamp, a.operation, a.updated_values, g.note from [_history_json_{table}] a "
         f"left join [{GROUPS}] g on g.id = a.[group] where {where} order by a.id", list(pk.values())).fetchall()
     state: dict = {}
@@ -115,12 +115,12 @@ KINDS = {
 }
 
 
-def find_kind(db: Database, record_id: str) -> str:
+def find_kind(db: Ledger, record_id: str) -> str:
     from tracker.errors import TrackerError
 
     kinds = [k for k, tables in KINDS.items()
-             if db.conn.execute(f"select 1 from {tables[0][0]} where id = ?", [record_id]).fetchone()
-             or db.conn.execute(f"select 1 from [_history_json_{tables[0][0]}] where pk_id = ?", [record_id]).fetchone()]
+             if db.execute(f"select 1 from {tables[0][0]} where id = ?", [record_id]).fetchone()
+             or db.execute(f"select 1 from [_history_json_{tables[0][0]}] where pk_id = ?", [record_id]).fetchone()]
     if not kinds:
         raise TrackerError(f"{record_id!r}: no document, question, forecast or author has this id")
     if len(kinds) > 1:
@@ -128,7 +128,7 @@ def find_kind(db: Database, record_id: str) -> str:
     return kinds[0]
 
 
-def record_changes(db: Database, record_id: str, kind: str | None = None) -> list[dict]:
+def record_changes(db: Ledger, record_id: str, kind: str | None = None) -> list[dict]:
     """The whole trail of a record, oldest first: its own row, its link rows and, for a question,
     its outcome log and evidence."""
     kind = kind or find_kind(db, record_id)
@@ -141,19 +141,19 @@ def record_changes(db: Database, record_id: str, kind: str | None = None) -> lis
         for pk in keys:
             changes += row_changes(db, table, pk)
             if table == "outcomes":
-                for (eid,) in db.conn.execute(
+                for (eid,) in db.execute(
                         "select distinct pk_id from _history_json_outcome_evidence e where json_extract(e.updated_values, "
                         "'$.outcome_id') = ?", [pk["id"]]).fetchall():
                     changes += row_changes(db, "outcome_evidence", {"id": eid})
     return sorted(changes, key=lambda c: (c["at"], AUDITED.index(c["table"]), c["change"]))
 
 
-def _keys_for(db: Database, table: str, column: str, value: str) -> list[dict]:
+def _keys_for(db: Ledger, table: str, column: str, value: str) -> list[dict]:
     """Primary keys of every row ever linked to the record, including deleted ones."""
-    pks = [r[1] for r in db.conn.execute(f"pragma table_info([{table}])").fetchall() if r[5]]
+    pks = [r[1] for r in db.execute(f"pragma table_info([{table}])").fetchall() if r[5]]
     cols = ", ".join(f"pk_{c}" for c in pks)
     found = set()
-    for row in db.conn.execute(
+    for row in db.execute(
             f"select distinct {cols} from [_history_json_{table}] where "
             + (f"pk_{column} = ?" if column in pks else f"json_extract(updated_values, '$.{column}') = ?"),
             [value]).fetchall():

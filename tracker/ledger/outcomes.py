@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from tracker import values
 from tracker.ledger.audit import analyst
-from tracker.ledger.connection import dict_rows, touched, writing
+from tracker.ledger.connection import touched, writing
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 OUTCOME_FIELDS = ["question_id", "action", "outcome", "resolved_on", "recorded_by", "recorded_at",
                   "note"]
@@ -31,46 +31,46 @@ def outcome_key(o: dict, evidence: list[dict]) -> str:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False)
 
 
-def existing_outcome_keys(db: Database, question_id: str) -> Counter:
-    return Counter(outcome_key(o, o["evidence"]) for o in outcome_log(db.conn, question_id, in_force=False))
+def existing_outcome_keys(db: Ledger, question_id: str) -> Counter:
+    return Counter(outcome_key(o, o["evidence"]) for o in outcome_log(db, question_id, in_force=False))
 
 
-def outcome_log(conn: sqlite3.Connection, question_id: str, *, in_force: bool = True) -> list[dict]:
+def outcome_log(db: Ledger, question_id: str, *, in_force: bool = True) -> list[dict]:
     """Every outcome record of a question, oldest first, each with its `evidence` (url, summary, in
     order) and (unless in_force=False) whether it is `in_force`: three queries however long the
-    log. Takes a plain connection, so Datasette's pages can read it too."""
+    log. Datasette's pages read it through a Ledger on their own connection."""
     log = [{**o, "evidence": []}
-           for o in dict_rows(conn, "select * from outcomes where question_id = ? order by id", [question_id])]
+           for o in db.query("select * from outcomes where question_id = ? order by id", [question_id])]
     by_id = {o["id"]: o for o in log}
-    for outcome_id, url, summary in conn.execute("""
+    for outcome_id, url, summary in db.execute("""
             select e.outcome_id, e.url, e.summary from outcome_evidence e join outcomes o on o.id = e.outcome_id
             where o.question_id = ? order by e.outcome_id, e.position""", [question_id]):
         by_id[outcome_id]["evidence"].append({"url": url, "summary": summary})
     if not in_force:
         return log
-    current = conn.execute("select outcome_id from current_outcomes where question_id = ?", [question_id]).fetchone()
+    current = db.execute("select outcome_id from current_outcomes where question_id = ?", [question_id]).fetchone()
     for o in log:
         o["in_force"] = current is not None and current[0] == o["id"]
     return log
 
 
-def append_outcome(db: Database, row: dict, evidence: list[dict], source: str) -> int:
+def append_outcome(db: Ledger, row: dict, evidence: list[dict], source: str) -> int:
     """Append one record to the outcome log, with its evidence; returns its id. (Inside a write.)"""
-    outcome_id = db.conn.execute(
+    outcome_id = db.execute(
         f"insert into outcomes ({', '.join(OUTCOME_FIELDS)}, source) values ({', '.join('?' * len(OUTCOME_FIELDS))}, ?)",
         [row.get(k) for k in OUTCOME_FIELDS] + [source]).lastrowid
-    db.conn.executemany("insert into outcome_evidence (outcome_id, position, url, summary) values (?, ?, ?, ?)",
+    db.executemany("insert into outcome_evidence (outcome_id, position, url, summary) values (?, ?, ?, ?)",
                         [(outcome_id, n, e["url"], e.get("summary")) for n, e in enumerate(evidence, 1)])
     return outcome_id
 
 
-def current_outcome(db: Database, question_id: str) -> dict | None:
-    rows = list(dict_rows(db.conn, "select * from current_outcomes where question_id = ?", [question_id]))
+def current_outcome(db: Ledger, question_id: str) -> dict | None:
+    rows = list(db.query("select * from current_outcomes where question_id = ?", [question_id]))
     return rows[0] if rows else None
 
 
-def _require_question(db: Database, question_id: str) -> dict:
-    rows = list(dict_rows(db.conn, "select * from questions where id = ?", [question_id]))
+def _require_question(db: Ledger, question_id: str) -> dict:
+    rows = list(db.query("select * from questions where id = ?", [question_id]))
     if not rows:
         raise TrackerError(f"question {question_id!r}: no such question (see `tracker forecasts`)")
     return rows[0]
@@ -88,7 +88,7 @@ def fit_outcome(question: dict, value: object, where: str) -> str:
     return values.outcome(value, where)
 
 
-def resolve(db: Database, question_id: str, outcome: str, *, resolved_on: str | None = None,
+def resolve(db: Ledger, question_id: str, outcome: str, *, resolved_on: str | None = None,
             evidence: list[dict] | None = None, note: str | None = None,
             recorded_by: str | None = None, correct: bool = False) -> dict:
     """Record an outcome (or, with correct=True, a correction of the one in force); returns the new row.
@@ -124,7 +124,7 @@ def resolve(db: Database, question_id: str, outcome: str, *, resolved_on: str | 
     return {"id": oid, **row, "evidence": evidence or []}
 
 
-def unresolve(db: Database, question_id: str, *, note: str | None = None,
+def unresolve(db: Ledger, question_id: str, *, note: str | None = None,
               recorded_by: str | None = None) -> dict:
     """Withdraw the outcome in force; the question is open again and its forecasts unscored."""
     with writing(db, note):
@@ -145,7 +145,7 @@ def unresolve(db: Database, question_id: str, *, note: str | None = None,
     return {"id": oid, **row, "evidence": []}
 
 
-def history(db: Database, question_id: str) -> list[dict]:
+def history(db: Ledger, question_id: str) -> list[dict]:
     """Every outcome record of a question, oldest first, each with its evidence and whether it is in force."""
     _require_question(db, question_id)
-    return outcome_log(db.conn, question_id)
+    return outcome_log(db, question_id)

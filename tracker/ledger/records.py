@@ -645,7 +645,7 @@ def _dump(data: dict) -> str:
 def _export_outcomes(db: Database, question_ids: list[str]) -> list[dict]:
     out = []
     for qid in question_ids:
-        for o in outcome_log(db.conn, qid, in_force=False):  # the export does not say which
+        for o in outcome_log(db, qid, in_force=False):  # the export does not say which
             ev = [_clean(e) for e in o["evidence"]]
             out.append(_clean({
                 "question": qid,

@@ -38,10 +38,9 @@ from tracker.scores import calibration as calib
 from tracker.scores import fits, rules
 from tracker.scores import sums as sufficient
 from tracker.scores import terms as t
-from tracker.ledger.connection import dict_rows
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 CALIBRATION_BINS = 10
 
@@ -80,7 +79,7 @@ def alternative_readings(phrase: str, language: str | None) -> tuple[tuple[str, 
     return tuple(wording.alternative_readings(phrase, language))
 
 
-def _insert(db: Database, table: str, rows: Iterable[dict], key: tuple[str, ...] = (),
+def _insert(db: Ledger, table: str, rows: Iterable[dict], key: tuple[str, ...] = (),
             indexed: tuple[str, ...] = ()) -> None:
     """Insert rows (dicts with the same keys) with one executemany. sqlite-utils' insert_all
     inspects every value for JSON conversion, which cost more than the scoring on a full rescore.
@@ -97,10 +96,10 @@ def _insert(db: Database, table: str, rows: Iterable[dict], key: tuple[str, ...]
     if key:
         sql += (f" on conflict ({', '.join(key)}) do update set "
                 + ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key and c not in indexed))
-    db.conn.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
+    db.executemany(sql, [tuple(map(r.get, columns)) for r in rows])
     of_key = " and ".join(f"[{k}] = ?" for k in key)
     for c in indexed:  # (only with a key: see _Rows)
-        db.conn.executemany(f"update [{table}] set [{c}] = ? where {of_key} and [{c}] is not ?",
+        db.executemany(f"update [{table}] set [{c}] = ? where {of_key} and [{c}] is not ?",
                             [(r.get(c), *(r[k] for k in key), r.get(c)) for r in rows])
 
 
@@ -126,24 +125,24 @@ class _Rows:
     """Where a refresh writes one per-question table's rows for the questions `qids` (all when
     None): `scope` and `params` select the same questions' forecasts (`f.question_id`)."""
 
-    def __init__(self, db: Database, table: str, qids: list[str] | None) -> None:
+    def __init__(self, db: Ledger, table: str, qids: list[str] | None) -> None:
         self.db, self.table = db, table
         self.key: tuple[str, ...] = ()
         self.indexed: tuple[str, ...] = ()
         self.stored: set[tuple] = set()  # in place: the keys stored and not yet written over
         self.pending: list[dict] = []
         if qids is None:
-            db.conn.execute(f"delete from {table}")
+            db.execute(f"delete from {table}")
             self.scope, self.params = "", {}
             return
         self.params = {"keys": _json(qids)}
         self.scope = "and f.question_id in (select value from json_each(:keys))"
         of_questions = f"from {table} where question_id in (select value from json_each(:keys))"
         if len(qids) > IN_PLACE_QUESTIONS:
-            db.conn.execute(f"delete {of_questions}", self.params)
+            db.execute(f"delete {of_questions}", self.params)
             return
         self.key, self.indexed = _KEYS[table]
-        self.stored = set(db.conn.execute(f"select {', '.join(self.key)} {of_questions}", self.params))
+        self.stored = set(db.execute(f"select {', '.join(self.key)} {of_questions}", self.params))
 
     def add(self, *rows: dict) -> None:
         """Add rows, written _BATCH at a time: a full rescore streams, so memory stays flat in
@@ -163,7 +162,7 @@ class _Rows:
         forecast no longer scored)."""
         self._write()
         if self.stored:
-            self.db.conn.executemany(f"delete from {self.table} where {' and '.join(f'{k} = ?' for k in self.key)}",
+            self.db.executemany(f"delete from {self.table} where {' and '.join(f'{k} = ?' for k in self.key)}",
                                      list(self.stored))
 
 
@@ -172,9 +171,9 @@ _AUTHOR_IDS = """(select json_group_array(author_id) from (select author_id from
                   where forecast_id = f.id order by author_id)) as author_ids"""
 
 
-def _score_forecasts(db: Database, qids: list[str] | None) -> None:
+def _score_forecasts(db: Ledger, qids: list[str] | None) -> None:
     out = _Rows(db, "forecast_scores", qids)
-    for f in dict_rows(db.conn, f"""
+    for f in db.query(f"""
             select f.id, f.question_id, f.probability, f.made_on, q.resolve_by, co.outcome, f.document_id,
                    q.topics, f.interval_low, f.interval_high, f.phrase, d.language,
                    {_AUTHOR_IDS}
@@ -206,10 +205,10 @@ def _readings(phrase: str | None, language: str | None) -> str | None:
     return json.dumps(dict(readings), sort_keys=True) if readings else None
 
 
-def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
+def _score_multiple_choice(db: Ledger, qids: list[str] | None) -> None:
     """Multi-category Brier (0..2) and log score of forecasts on multiple-choice questions."""
     out = _Rows(db, "multiple_choice_scores", qids)
-    for f in dict_rows(db.conn, f"""
+    for f in db.query(f"""
             select f.id, f.question_id, f.probabilities, q.options, co.outcome,
                    {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
@@ -228,11 +227,11 @@ def _score_multiple_choice(db: Database, qids: list[str] | None) -> None:
 
 # ------------------------------------------------------------------ per author and question
 
-def _time_weighted(db: Database, qids: list[str] | None) -> None:
+def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
     """Good Judgment Open's view of updates: a daily Brier from an author's first forecast on a
     question until the outcome became known, the latest forecast carried forward."""
     out = _Rows(db, "time_weighted_scores", qids)
-    cursor = db.conn.execute(f"""
+    cursor = db.execute(f"""
             select fa.author_id, f.question_id, f.made_on, f.probability,
                    coalesce(co.resolved_on, q.resolve_by) as end_on, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
@@ -255,10 +254,10 @@ def _time_weighted(db: Database, qids: list[str] | None) -> None:
     out.close()
 
 
-def _peer(db: Database, qids: list[str] | None) -> None:
+def _peer(db: Ledger, qids: list[str] | None) -> None:
     """Metaculus peer scores on questions with two or more authors, each author's latest forecast."""
     out = _Rows(db, "peer_scores", qids)
-    cursor = db.conn.execute(f"""
+    cursor = db.execute(f"""
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
@@ -286,7 +285,7 @@ class Delta:
         self.auc: dict[tuple[str, str, float], list[int]] = defaultdict(lambda: [0, 0])
         self.questions: list[dict] = []  # question_scores rows of the re-scored questions
 
-    def fold(self, db: Database, qids: list[str] | None, sign: int) -> None:
+    def fold(self, db: Ledger, qids: list[str] | None, sign: int) -> None:
         """Add (sign +1) or take out (-1) the terms of the stored score rows of `qids` (all when None)."""
         scope = "" if qids is None else "where question_id in (select value from json_each(:keys))"
         params = {} if qids is None else {"keys": _json(qids)}
@@ -294,7 +293,7 @@ class Delta:
         # Terms shared by a question's forecasts (everything, its topics) are added once per
         # question, from the question's own sums, rather than once per forecast; one question at a
         # time, so that a full rescore's memory does not grow with the ledger.
-        cursor = db.conn.execute(f"""
+        cursor = db.execute(f"""
                 select question_id, probability, outcome, brier, log_score, log_clipped, spherical,
                        horizon_bucket, author_ids, document_id, topics, p_low, p_high, readings
                 from forecast_scores {scope} order by question_id""", params)
@@ -330,9 +329,9 @@ class Delta:
                 self.questions.append({"question_id": qid, **sufficient.summary_from_sums(question)})
         for table, of, column in (("time_weighted_scores", t.TIME_WEIGHTED, "brier"),
                                   ("peer_scores", t.PEER, "peer_score")):
-            for a, v in db.conn.execute(f"select author_id, {column} from {table} {scope}", params):
+            for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), of), sign)
-        for authors, b, log in db.conn.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
+        for authors, b, log in db.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
                                                params):
             terms = sufficient.moments((b,), t.MULTIPLE_CHOICE)
             terms[t.MC_LOG_SUM] = sufficient.exact(log)
@@ -340,25 +339,25 @@ class Delta:
                 add(sums[("author", a)], terms, sign)
 
 
-def _load(db: Database, scope: str, keys: list[str]) -> dict[str, dict[str, int]]:
-    return {k: sufficient.loads(v) for k, v in db.conn.execute(
+def _load(db: Ledger, scope: str, keys: list[str]) -> dict[str, dict[str, int]]:
+    return {k: sufficient.loads(v) for k, v in db.execute(
         "select key, sums from score_sums where scope = :scope and key in (select value from json_each(:keys))",
         {"scope": scope, "keys": _json(keys)})}
 
 
-def _apply(db: Database, delta: Delta, full: bool) -> None:
+def _apply(db: Ledger, delta: Delta, full: bool) -> None:
     """Add the delta to the stored sums, and re-derive every group whose sums changed."""
     changed: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
     for (scope, key), d in delta.sums.items():
         if d:
             changed[scope][key] = d
     auc = [(s, k, p, e, ne) for (s, k, p), (e, ne) in delta.auc.items() if e or ne]
-    db.conn.executemany("""
+    db.executemany("""
         insert into auc_counts (scope, key, probability, events, non_events) values (?, ?, ?, ?, ?)
         on conflict (scope, key, probability) do update
         set events = events + excluded.events, non_events = non_events + excluded.non_events""", auc)
     if not full:  # counts only grow on a full rescore
-        db.conn.executemany("delete from auc_counts where scope = ? and key = ? and probability = ? "
+        db.executemany("delete from auc_counts where scope = ? and key = ? and probability = ? "
                             "and events = 0 and non_events = 0", [(s, k, p) for s, k, p, _, _ in auc])
     for scope, deltas in changed.items():
         keys = sorted(deltas)
@@ -367,18 +366,18 @@ def _apply(db: Database, delta: Delta, full: bool) -> None:
         if not full:  # a full rescore emptied these tables before it began
             of_keys = "in (select value from json_each(:keys))"
             binned = {"scope": scope, "bins": CALIBRATION_BINS, **params}
-            db.conn.execute(f"delete from score_sums where scope = :scope and key {of_keys}", binned)
-            db.conn.execute(f"delete from calibration_bins where scope = :scope and bins = :bins and key {of_keys}",
+            db.execute(f"delete from score_sums where scope = :scope and key {of_keys}", binned)
+            db.execute(f"delete from calibration_bins where scope = :scope and bins = :bins and key {of_keys}",
                             binned)
-            db.conn.execute(f"delete from calibration_summary where scope = :scope and bins = :bins and key {of_keys}",
+            db.execute(f"delete from calibration_summary where scope = :scope and bins = :bins and key {of_keys}",
                             binned)
             if scope in GROUPS:
                 table, key_col = GROUPS[scope]
-                db.conn.execute(f"delete from {table} where {key_col} {of_keys}", params)
+                db.execute(f"delete from {table} where {key_col} {of_keys}", params)
             if scope == "author":
-                db.conn.execute(f"delete from sensitivity_scenarios where author_id {of_keys}", params)
+                db.execute(f"delete from sensitivity_scenarios where author_id {of_keys}", params)
         counts: dict[str, dict[float, list[int]]] = defaultdict(dict)
-        for key, p, e, ne in db.conn.execute("""select key, probability, events, non_events from auc_counts
+        for key, p, e, ne in db.execute("""select key, probability, events, non_events from auc_counts
                                                 where scope = :scope and key in (select value from json_each(:keys))""",
                                              {"scope": scope, **params}):
             counts[key][p] = [e, ne]
@@ -468,7 +467,7 @@ def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
     return out
 
 
-def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None:
+def _question_scores(db: Ledger, qids: list[str] | None, delta: Delta) -> None:
     out = _Rows(db, "question_scores", qids)
     out.add(*delta.questions)
     out.close()
@@ -476,28 +475,28 @@ def _question_scores(db: Database, qids: list[str] | None, delta: Delta) -> None
 
 # ------------------------------------------------------------------ everyone against everyone
 
-def _adjusted(db: Database) -> None:
+def _adjusted(db: Ledger) -> None:
     """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment)."""
-    db.conn.execute("delete from adjusted_scores")
-    rows = db.conn.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
+    db.execute("delete from adjusted_scores")
+    rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
                          join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
     pairs = len(rows)
     if rows:
         fitted = fits.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
         # the raw mean is the author's Brier as author_scores has it (the same forecasts)
-        raw = dict(db.conn.execute("select author_id, brier from author_scores"))
+        raw = dict(db.execute("select author_id, brier from author_scores"))
         _insert(db, "adjusted_scores", [{
             "author_id": a, "n": f["n"], "questions": f["questions"], "brier": raw[a],
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
             "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
-    db.conn.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
+    db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 
 
-def _scored_pairs(db: Database) -> int:
+def _scored_pairs(db: Ledger) -> int:
     """Scored (author, forecast) pairs: the rows the difficulty-adjusted fit would take."""
-    return db.conn.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
+    return db.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
 
 
 # ------------------------------------------------------------------ entry point
@@ -539,7 +538,7 @@ _PENDING: ContextVar[_Pending | None] = ContextVar("tracker_pending_refresh", de
 
 
 @contextmanager
-def one_refresh(db: Database) -> Iterator[None]:
+def one_refresh(db: Ledger) -> Iterator[None]:
     """Re-score once for all the writes inside (the files of one import, an adapter's forecasts
     and then its outcomes), rather than once per write, each with its own fit of the board."""
     if _PENDING.get() is not None:  # already inside one: that one re-scores
@@ -555,14 +554,14 @@ def one_refresh(db: Database) -> Iterator[None]:
         refresh(db, pending.qids, refit=pending.refit)
 
 
-def questions_of_document(db: Database, document_id: str) -> list[str]:
+def questions_of_document(db: Ledger, document_id: str) -> list[str]:
     """The questions a document's forecasts are on: what to re-score when its language changes,
     which decides the scales that read its forecasts' phrases (the sensitivity scenarios)."""
-    return [r[0] for r in db.conn.execute("select distinct question_id from forecasts where document_id = ?",
+    return [r[0] for r in db.execute("select distinct question_id from forecasts where document_id = ?",
                                           [document_id])]
 
 
-def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
+def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
 
     `refit` says whether to refit the difficulty-adjusted board now: True always (imports and
@@ -570,7 +569,7 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
     (author, forecast) pairs; a board not refitted is marked stale. Call inside the write's
     transaction.
     """
-    if not db.conn.in_transaction:
+    if not db.in_transaction:
         raise RuntimeError("scoreboard.refresh: call it inside the write's transaction")
     pending = _PENDING.get()
     if pending is not None:  # inside one_refresh: collect, and re-score once at its end
@@ -585,7 +584,7 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
         # (the per-question tables are cleared by their own functions, and question_scores too)
         for table in ("score_sums", "auc_counts", "calibration_bins", "calibration_summary", "sensitivity_scenarios",
                       *(t for t, _ in GROUPS.values())):
-            db.conn.execute(f"delete from {table}")
+            db.execute(f"delete from {table}")
     if not full:
         stage(STAGES[0])
         delta.fold(db, qids, -1)
@@ -607,4 +606,4 @@ def refresh(db: Database, question_ids: Iterable[str] | None = None, refit: bool
         stage(STAGES[5])
         _adjusted(db)
     else:
-        db.conn.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")
+        db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 
-from tracker.ledger.sqlite_utils_lean import Database
+from tracker.ledger.connection import Ledger
 
 from tracker.scores import board
 
@@ -20,7 +20,7 @@ from tracker.errors import TrackerError
 BRIER_SCALE = "0..1"
 
 
-def author_id(db: Database, who: str) -> str:
+def author_id(db: Ledger, who: str) -> str:
     """An author given by id or by name (any case)."""
     rows = list(db.query("select id from authors where id = ? or lower(name) = lower(?)", [who, who]))
     if not rows:
@@ -45,7 +45,7 @@ def _filter(**given: str | None) -> tuple[str, dict]:
     return ("where " + " and ".join(_FILTERS[k] for k in params)) if params else "", params
 
 
-def list_forecasts(db: Database, *, author: str | None = None, question: str | None = None,
+def list_forecasts(db: Ledger, *, author: str | None = None, question: str | None = None,
                    document: str | None = None) -> list[dict]:
     where, params = _filter(author=author_id(db, author) if author else None, question=question,
                             document=document)
@@ -80,7 +80,7 @@ SCORE_GROUPS = {
 }
 
 
-def score_table(db: Database, by: str = "author", *, min_n: int = 1) -> list[dict]:
+def score_table(db: Ledger, by: str = "author", *, min_n: int = 1) -> list[dict]:
     """Mean scores per group, best Brier first: the group key under its own name, n, and every
     mean with its 95 % interval (Brier on 0..1 and on 0..2, log in nats and bits, spherical, skill)."""
     if by not in SCORE_GROUPS:
@@ -105,7 +105,7 @@ def score_table(db: Database, by: str = "author", *, min_n: int = 1) -> list[dic
     return out
 
 
-def adjusted_table(db: Database, *, min_n: int = 1) -> list[dict]:
+def adjusted_table(db: Ledger, *, min_n: int = 1) -> list[dict]:
     """The difficulty-adjusted leaderboard (two-way fixed effects), best first. Each row says when
     the board was fitted and how many outcome changes since it does not yet reflect (board_fits)."""
     fit = board_fit(db)
@@ -117,13 +117,13 @@ def adjusted_table(db: Database, *, min_n: int = 1) -> list[dict]:
             for r in rows]
 
 
-def board_fit(db: Database, board: str = "adjusted") -> dict:
+def board_fit(db: Ledger, board: str = "adjusted") -> dict:
     row = db.execute("select fitted_at, pairs, stale_writes from board_fits where board = ?", [board]).fetchone()
     return dict(zip(("fitted_at", "pairs", "stale_writes"), row)) if row else \
         {"fitted_at": None, "pairs": 0, "stale_writes": 0}
 
 
-def sensitivity_table(db: Database) -> list[dict]:
+def sensitivity_table(db: Ledger) -> list[dict]:
     rows = db.query("""select s.author_id as author, a.name, s.* from sensitivity_scores s
                        join authors a on a.id = s.author_id order by s.rank, s.author_id""")
     out = []
@@ -136,7 +136,7 @@ def sensitivity_table(db: Database) -> list[dict]:
     return out
 
 
-def _scored(db: Database, *, author: str | None = None, document: str | None = None,
+def _scored(db: Ledger, *, author: str | None = None, document: str | None = None,
             topic: str | None = None) -> list[tuple[float, int]]:
     where, params = _filter(author=author, document=document, topic=topic)
     sql = f"""select s.probability, s.outcome = 'yes' from forecast_scores s
@@ -145,7 +145,7 @@ def _scored(db: Database, *, author: str | None = None, document: str | None = N
     return [(p, int(y)) for p, y in db.execute(sql, params).fetchall()]
 
 
-def calibration(db: Database, *, author: str | None = None, document: str | None = None,
+def calibration(db: Ledger, *, author: str | None = None, document: str | None = None,
                 topic: str | None = None, bins: int = board.CALIBRATION_BINS) -> dict:
     """Calibration table and decompositions for a set of scored forecasts.
 
@@ -184,7 +184,7 @@ def calibration(db: Database, *, author: str | None = None, document: str | None
     return result
 
 
-def compare(db: Database, a: str, b: str, *, seed: int = 0, n_boot: int = 10000) -> dict:
+def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000) -> dict:
     """Two authors on the questions both answered: paired mean Brier difference (A − B).
 
     An author's score on a question is the mean Brier of their forecasts on it, as published."""

@@ -157,12 +157,13 @@ def render_cell(value, column, table, database, datasette, row):
 async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dict:
     """What a forecast's page shows beside the row: its question, authors, the outcome in force
     with its evidence, every earlier outcome record, and the forecast's scores. Reads only."""
+    from tracker.ledger.connection import Ledger
     from tracker.ledger.outcomes import outcome_log
 
     forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
                           [forecast_id])
     qid = forecast["question_id"]
-    history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(conn, qid))
+    history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(Ledger(conn), qid))
     scores = await _one(datasette, database, "select * from forecast_scores where forecast_id = ?", [forecast_id])
     return {
         "tracker_document": await _one(datasette, database, "select id, title, language from documents where id = ?",
