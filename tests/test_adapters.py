@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from tracker.imports import adapters
 from tracker.cli import app
 from tracker.errors import TrackerError
-from tracker.imports.tables import import_file
+from tracker.imports.dispatch import import_file
 
 from conftest import dump
 

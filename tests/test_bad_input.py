@@ -144,7 +144,7 @@ CASES = [
     ("serve with a broken record", ["serve", "--build-only", "--forecasts", "{badrecords}"], "broken YAML"),
     ("not a database", ["forecasts", "--db", "{notdb.db}"], "notdb.db: not a SQLite database"),
     ("missing database", ["score", "--db", "{tmp}/none.db"], "none.db: no database here"),
-    # the adapters' files (a PredictionBook .jsonl dump is read as any JSONL table is, by tables.TableFile)
+    # the adapters' files (a PredictionBook .jsonl dump is read as any JSONL table is, by table_file.TableFile)
     ("empty Fatebook export", ["import", "--kind", "fatebook", "{fb-empty.csv}"], "fb-empty.csv: file is empty"),
     ("Fatebook export not UTF-8", ["import", "--kind", "fatebook", "{fb-latin1.csv}"],
      "fb-latin1.csv: not UTF-8 text (byte"),

@@ -11,7 +11,8 @@ from tracker.intake import dates
 from tracker import values
 from tracker.errors import TrackerError
 from tracker.ledger.records import load_record
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 from conftest import SMALL_RECORD
 

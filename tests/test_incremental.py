@@ -20,11 +20,12 @@ from tracker.scores import rules
 
 from tracker.scores import sums as sufficient
 
-from tracker.imports import tables
+from tracker.imports import forecast_rows
 from tracker.ledger.connection import open_db, writing
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 # ------------------------------------------------------------------ exact sums
 
@@ -334,7 +335,7 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
         # an import writes the staged forecasts after its last row is read, then re-scores
         (tmp_path / "g.csv").write_text("question_id,author,probability,made_on\nq2,Ann,0.4,2019-01-02\n")
         import_forecasts(db, tmp_path / "g.csv")
-        assert seen == [tables.WRITING_FORECASTS, *board.STAGES]
+        assert seen == [forecast_rows.WRITING_FORECASTS, *board.STAGES]
     finally:
         board.ON_STAGE.reset(token)
 

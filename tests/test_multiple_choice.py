@@ -9,7 +9,7 @@ import scoringrules
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve
 from tracker.ledger.records import export_records, import_records, load_record
-from tracker.imports.tables import import_forecasts
+from tracker.imports.forecast_rows import import_forecasts
 
 from conftest import dump
 

@@ -137,7 +137,7 @@ def import_(
     created, updated, unchanged and rejected."""
     from tracker.cli import text as output
     from tracker.ledger import records
-    from tracker.imports import tables
+    from tracker.imports import dispatch, progress
 
     conn = _open(db)
     on_terminal = not as_json and sys.stderr.isatty()
@@ -147,18 +147,18 @@ def import_(
         recs = [records.load_record(p) for p in records.record_paths(paths)]
         with _stages(on_terminal):
             result = records.import_records(conn, recs, texts=text or [], note=note)
-    elif kind in tables.KINDS:
+    elif kind in dispatch.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
         with _stages(on_terminal):
-            result = tables.import_files(
+            result = dispatch.import_files(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
                 progress_bar=on_terminal)
-        _show(as_json, result, lambda: tables.summary_text(result))
+        _show(as_json, result, lambda: progress.summary_text(result))
         return
     else:
-        raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(tables.KINDS)}")
+        raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(dispatch.KINDS)}")
     _show(as_json, result, lambda: output.import_summary(result))
 
 

@@ -1,7 +1,7 @@
 """Import adapters: files people already have, read as rows of tracker's flat tables.
 
 Each adapter turns one file into two streams of rows in the format of `tracker import --kind
-forecasts` and `--kind outcomes` (see tracker.imports.tables), which then go through exactly the same
+forecasts` and `--kind outcomes` (see tracker.imports.forecast_rows and outcome_rows), which then go through exactly the same
 checks, batching and transaction as a table of our own. Every row carries where it came from
 (a line number, or a prediction and response id), so a bad row is reported as `FILE:WHERE:
 reason`. What an adapter leaves out on purpose is counted in `dropped`, by reason, and reported
@@ -93,7 +93,7 @@ from pathlib import Path
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.imports.tables import TableFile
+from tracker.imports.table_file import TableFile
 
 KINDS = ("fatebook", "predictionbook")
 
