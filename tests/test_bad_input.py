@@ -8,7 +8,7 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports.adapters import FATEBOOK_REQUIRED
+from tracker.imports.adapters.fatebook import FATEBOOK_REQUIRED
 from tracker.cli import app
 
 from conftest import SMALL_RECORD
