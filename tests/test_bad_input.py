@@ -201,7 +201,8 @@ def test_read_only_database(tmp_path, small_record, db_path):
     import subprocess
 
     from tracker.ledger.connection import open_db
-    from tracker.ledger.records import import_records, load_record
+    from tracker.ledger.records.load import load_record
+    from tracker.ledger.records.write import import_records
 
     db = open_db(db_path)
     import_records(db, [load_record(small_record)])

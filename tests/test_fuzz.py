@@ -10,7 +10,7 @@ from tracker.intake import dates
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.ledger.records import load_record
+from tracker.ledger.records.load import load_record
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
 

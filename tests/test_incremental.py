@@ -344,7 +344,8 @@ def test_a_record_that_changes_its_documents_language_rereads_its_phrases(small_
     """The same through a record file: re-importing it with another language re-scores the
     document's forecasts."""
     from conftest import SMALL_RECORD
-    from tracker.ledger.records import import_records, load_record
+    from tracker.ledger.records.load import load_record
+    from tracker.ledger.records.write import import_records
 
     def readings():
         value = small_db.execute("select readings from forecast_scores where forecast_id = 'f1'").fetchone()[0]

@@ -136,7 +136,8 @@ def import_(
     input again changes nothing. Tables show a progress bar on a terminal and a summary: rows read,
     created, updated, unchanged and rejected."""
     from tracker.cli import text as output
-    from tracker.ledger import records
+    from tracker.ledger.records.load import load_record, record_paths
+    from tracker.ledger.records.write import import_records
     from tracker.imports import dispatch, progress
 
     conn = _open(db)
@@ -144,9 +145,9 @@ def import_(
     if kind == "record":
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
-        recs = [records.load_record(p) for p in records.record_paths(paths)]
+        recs = [load_record(p) for p in record_paths(paths)]
         with _stages(on_terminal):
-            result = records.import_records(conn, recs, texts=text or [], note=note)
+            result = import_records(conn, recs, texts=text or [], note=note)
     elif kind in dispatch.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
@@ -381,9 +382,9 @@ def export(
     as_json: JsonOption = False,
 ):
     """Write the database back as record files, one per document, including the whole outcome history."""
-    from tracker.ledger import records
+    from tracker.ledger.records.export import export_records
 
-    written = records.export_records(_read(db), directory)
+    written = export_records(_read(db), directory)
     if as_json:
         _print_json([str(p) for p in written])
     else:
@@ -616,13 +617,14 @@ def serve(
 
     It only ever adds to the database: outcomes recorded from the command line and imported tables stay.
     """
-    from tracker.ledger import records
+    from tracker.ledger.records.load import load_record, record_paths
+    from tracker.ledger.records.write import import_records, stale_paths
 
     conn = _open(db)
-    paths = records.record_paths([records_dir]) if records_dir.exists() else []
-    stale = records.stale_paths(conn, paths)
+    paths = record_paths([records_dir]) if records_dir.exists() else []
+    stale = stale_paths(conn, paths)
     if stale or text:
-        result = records.import_records(conn, [records.load_record(p) for p in paths], texts=text or [])
+        result = import_records(conn, [load_record(p) for p in paths], texts=text or [])
         created = sum(c["created"] for c in result.values())
         updated = sum(c["updated"] for c in result.values())
         typer.echo(f"Built {db} from {len(paths)} record file(s): {created} created, {updated} updated.", err=True)
