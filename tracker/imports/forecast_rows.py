@@ -16,6 +16,7 @@ from tracker.scores import board
 
 from tracker import values
 from tracker.ledger.connection import indexes_built_after
+from tracker.ledger.forecast_rules import TABLE, check_forecast, check_made_by_deadline
 from tracker.errors import TrackerError
 from tracker.imports.cells import blank, iso_date, json_keys, probability, slug, slugify, split, topic_list
 from tracker.imports.run import Run, import_table
@@ -74,12 +75,7 @@ def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
         f.high = None if blank(high) else values.probability(high, f"{where}: interval_high")
         if (f.low is None) != (f.high is None):
             raise TrackerError(f"{where}: give both interval_low and interval_high, or neither")
-        if f.low is not None and not f.low <= f.p <= f.high:
-            raise TrackerError(f"{where}: interval [{f.low}, {f.high}] does not contain the probability {f.p}")
-        method = row.get("method")
-        f.method = "stated" if blank(method) else str(method).strip()
-        if f.method not in ("stated", "analyst"):
-            raise TrackerError(f"{where}: method {f.method!r} must be 'stated' or 'analyst' in a table")
+        f.method = check_forecast(where, TABLE, f.p, f.low, f.high, row.get("method"))
         given = row.get("id")
         f.fid = values.slug(given, f"{where}: id") if not blank(given) else table_forecast_id(
             f.qid, author_ids, f.made_on, f.doc)
@@ -191,9 +187,7 @@ def _forecast_chunk(run: Run, batch: list) -> None:
                 if first != _digest(rec):
                     raise TrackerError(f"{where}: forecast {rec.fid} differs from the one on line {first_line}")
                 raise TrackerError(f"{where}: repeats the forecast on line {first_line}")
-            if after["resolve_by"] and after["resolve_by"] < rec.made_on:
-                raise TrackerError(f"{where}: made_on {rec.made_on} is after question {rec.qid}'s resolve-by date "
-                                   f"{after['resolve_by']}")
+            check_made_by_deadline(where, TABLE, rec.qid, rec.made_on, after["resolve_by"])
         except TrackerError as e:
             run.reject(label, e)
             continue

@@ -16,6 +16,7 @@ from tracker.scores import rules
 from tracker import values
 from tracker.intake.documents import sha256_bytes
 from tracker.errors import TrackerError
+from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline
 from tracker.ledger.records.yaml_lines import read_yaml
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
@@ -27,7 +28,6 @@ FORECAST_FIELDS = ["id", "question", "authors", "made_on", "probability", "proba
                    "scale_version", "phrase", "quote", "quote_offset", "location", "reasoning",
                    "coded_by", "conditional_on", "note"]
 OUTCOME_FIELDS = ["question", "action", "outcome", "resolved_on", "recorded_by", "recorded_at", "evidence", "note"]
-METHODS = ("stated", "scale", "analyst")
 QUESTION_KINDS = ("binary", "multiple_choice")
 ACTIONS = ("resolve", "correct", "unresolve")
 
@@ -168,11 +168,7 @@ def _add_forecast(rec: Record, item: Any) -> None:
             raise TrackerError(f"{w} interval: expected [low, high], got {len(interval)} values")
         low = values.probability(interval[0], f"{w} interval low")
         high = values.probability(interval[1], f"{w} interval high")
-        if not low <= p <= high:
-            raise TrackerError(f"{w} interval: [{low}, {high}] does not contain the probability {p}")
-    method = values.text(item.get("method"), f"{w} method", required=True)
-    if method not in METHODS:
-        raise TrackerError(f"{w} method: {method!r} is not one of {', '.join(METHODS)}")
+    method = check_forecast(w, RECORD, p, low, high, item.get("method"))
     scale = values.text(item.get("scale"), f"{w} scale")
     if method == "scale" and not scale:
         raise TrackerError(f"{w} scale: method 'scale' needs the scale's name")
@@ -305,11 +301,8 @@ def _check_inside(rec: Record) -> None:
         _no_repeats([r["id"] for r in rows], f"{rec.path}: {kind} ids")
     resolve_by = {q["id"]: q["resolve_by"] for q in rec.questions}
     for f in rec.forecasts:
-        deadline = resolve_by.get(f["question_id"])
-        if deadline is not None and deadline < f["made_on"]:
-            raise TrackerError(
-                f"{rec.path}: forecast {f['id']}: made on {f['made_on']}, after its question's "
-                f"resolve-by date {deadline}")
+        check_made_by_deadline(f"{rec.path}: forecast {f['id']}", RECORD, f["question_id"], f["made_on"],
+                               resolve_by.get(f["question_id"]))
 
 
 
