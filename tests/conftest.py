@@ -109,7 +109,8 @@ def db(db_path):
 
 @pytest.fixture
 def small_db(db, small_record):
-    from tracker.ledger.records import import_records, load_record
+    from tracker.ledger.records.load import load_record
+    from tracker.ledger.records.write import import_records
 
     import_records(db, [load_record(small_record)])
     return db

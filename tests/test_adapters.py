@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports import adapters
+from tracker.imports.adapters.fatebook import fatebook_question_id
 from tracker.cli import app
 from tracker.errors import TrackerError
-from tracker.imports.tables import import_file
+from tracker.imports.dispatch import import_file
 
 from conftest import dump
 
@@ -73,7 +73,7 @@ def test_fatebook_mapping(db, fatebook_csv):
     assert result["outcomes"]["created"] == 3  # YES, NO, AMBIGUOUS; the open question has none
     assert result["dropped"] == {"rows of multiple-choice questions": 1,
                                  "forecasts made after the resolve-by date": 1}
-    treaty = adapters.fatebook_question_id("Will the treaty be ratified by June?", "2024-01-02 09:15:3", "Ann Example")
+    treaty = fatebook_question_id("Will the treaty be ratified by June?", "2024-01-02 09:15:3", "Ann Example")
     assert treaty.startswith("fb-will-the-treaty-be-ratified-by-june-")
     q = db["questions"].get(treaty)
     assert q["title"] == "Will the treaty be ratified by June?" and q["resolve_by"] == "2024-06-30"

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.ledger.records import import_records, load_record
+from tracker.ledger.records.load import load_record
+from tracker.ledger.records.write import import_records
 
 from conftest import SMALL_RECORD, dump
 

@@ -8,7 +8,7 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports.adapters import FATEBOOK_REQUIRED
+from tracker.imports.adapters.fatebook import FATEBOOK_REQUIRED
 from tracker.cli import app
 
 from conftest import SMALL_RECORD
@@ -144,7 +144,7 @@ CASES = [
     ("serve with a broken record", ["serve", "--build-only", "--forecasts", "{badrecords}"], "broken YAML"),
     ("not a database", ["forecasts", "--db", "{notdb.db}"], "notdb.db: not a SQLite database"),
     ("missing database", ["score", "--db", "{tmp}/none.db"], "none.db: no database here"),
-    # the adapters' files (a PredictionBook .jsonl dump is read as any JSONL table is, by tables.TableFile)
+    # the adapters' files (a PredictionBook .jsonl dump is read as any JSONL table is, by table_file.TableFile)
     ("empty Fatebook export", ["import", "--kind", "fatebook", "{fb-empty.csv}"], "fb-empty.csv: file is empty"),
     ("Fatebook export not UTF-8", ["import", "--kind", "fatebook", "{fb-latin1.csv}"],
      "fb-latin1.csv: not UTF-8 text (byte"),
@@ -201,7 +201,8 @@ def test_read_only_database(tmp_path, small_record, db_path):
     import subprocess
 
     from tracker.scores.derived import open_db
-    from tracker.ledger.records import import_records, load_record
+    from tracker.ledger.records.load import load_record
+    from tracker.ledger.records.write import import_records
 
     db = open_db(db_path)
     import_records(db, [load_record(small_record)])

@@ -10,12 +10,13 @@ import tracemalloc
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports import tables
+from tracker.imports import dispatch, forecast_rows, run
 from tracker.cli import app
 from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 from conftest import derived, dump
 
@@ -56,10 +57,10 @@ def messy_table(path, n, seed):
 @pytest.mark.parametrize("chunk", [1, 2, 7, 5000])
 def test_chunk_size_changes_nothing(tmp_path, monkeypatch, chunk):
     p = messy_table(tmp_path / "f.csv", 120, seed=5)
-    monkeypatch.setattr(tables, "CHUNK", 5000)
+    monkeypatch.setattr(run, "CHUNK", 5000)
     reference = open_db(tmp_path / "ref.db")
     expected = import_forecasts(reference, p, skip_invalid=True)
-    monkeypatch.setattr(tables, "CHUNK", chunk)
+    monkeypatch.setattr(run, "CHUNK", chunk)
     db = open_db(tmp_path / "db.db")
     got = import_forecasts(db, p, skip_invalid=True)
     assert got == expected and got["rejected"] > 0
@@ -69,7 +70,7 @@ def test_chunk_size_changes_nothing(tmp_path, monkeypatch, chunk):
 @pytest.mark.parametrize("seed", range(6))
 def test_a_rejected_row_has_no_effect(tmp_path, monkeypatch, seed):
     """--skip-invalid gives exactly what importing the file without the rejected rows gives."""
-    monkeypatch.setattr(tables, "CHUNK", 16)
+    monkeypatch.setattr(run, "CHUNK", 16)
     p = messy_table(tmp_path / "f.csv", 150, seed=seed)
     db = open_db(tmp_path / "a.db")
     reported = []
@@ -88,7 +89,7 @@ def test_a_rejected_row_has_no_effect(tmp_path, monkeypatch, seed):
 
 
 def test_first_bad_row_stops_and_changes_nothing_across_chunks(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "CHUNK", 10)
+    monkeypatch.setattr(run, "CHUNK", 10)
     lines = ["question_id,author,probability,made_on"] + [f"q{i % 7},A{i},0.5,2019-01-{1 + i % 28:02d}" for i in range(95)]
     lines.insert(80, "q1,Ann,0.5,2019-02-30")
     p = tmp_path / "f.csv"
@@ -130,14 +131,14 @@ def _dropped_indexes(db, run):
 
 
 def test_a_bulk_write_builds_the_same_ledger(tmp_path, monkeypatch):
-    """Building the indexes after a large write (tables.BULK_ROWS) gives the same rows, the same
+    """Building the indexes after a large write (forecast_rows.BULK_ROWS) gives the same rows, the same
     audit trail and the same schema as keeping them up to date row by row; a later file that
     would not at least double the forecasts keeps them up to date."""
     first, second = messy_table(tmp_path / "a.csv", 150, seed=3), messy_table(tmp_path / "b.csv", 40, seed=4)
     second.write_text(second.read_text().replace(",f", ",g"))  # other ids: new forecasts
     ledgers = {}
     for bulk_rows in (1, 10**9):
-        monkeypatch.setattr(tables, "BULK_ROWS", bulk_rows)
+        monkeypatch.setattr(forecast_rows, "BULK_ROWS", bulk_rows)
         db = open_db(tmp_path / f"{bulk_rows}.db")
         schema = _schema(db)
         counts, dropped = _dropped_indexes(db, lambda: import_forecasts(db, first, skip_invalid=True))
@@ -152,7 +153,7 @@ def test_a_bulk_write_builds_the_same_ledger(tmp_path, monkeypatch):
 
 
 def test_a_bulk_write_that_fails_leaves_the_indexes_and_rows(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "BULK_ROWS", 1)
+    monkeypatch.setattr(forecast_rows, "BULK_ROWS", 1)
     db.execute("""create trigger refuse_boom before insert on forecast_authors when new.author_id = 'boom'
                   begin select raise(abort, 'no boom'); end""")
     p = tmp_path / "f.csv"
@@ -183,7 +184,7 @@ def _write(path, text):
 
 
 def test_progress_is_reported_up_to_the_file_size(db, tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "CHUNK", 100)
+    monkeypatch.setattr(run, "CHUNK", 100)
     p = tmp_path / "f.csv"
     p.write_text("question_id,author,probability,made_on\n" + "".join(
         f"q{i % 50},A{i % 9},0.5,2019-01-{1 + i % 28:02d}\n" for i in range(1000)))
@@ -199,7 +200,7 @@ def _peak_import(tmp_path, n, monkeypatch):
         for i in range(n):
             f.write(f"x{i},q{i % 40},Author {i % 30},0.{1 + i % 9},20{10 + i % 10}-0{1 + i % 9}-{1 + i % 28:02d}\n")
     db = open_db(tmp_path / f"m{n}.db")
-    monkeypatch.setattr(tables.board, "refresh", lambda *a, **k: None)
+    db.derive = lambda *a: None  # the import's own memory, without re-scoring
     tracemalloc.start()
     try:
         counts = import_forecasts(db, p)
@@ -210,7 +211,7 @@ def _peak_import(tmp_path, n, monkeypatch):
 
 
 def test_memory_does_not_grow_with_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables, "CHUNK", 500)
+    monkeypatch.setattr(run, "CHUNK", 500)
     small, c1 = _peak_import(tmp_path, 2_000, monkeypatch)
     large, c2 = _peak_import(tmp_path, 16_000, monkeypatch)
     assert c1["created"] == 2_000 and c2["created"] == 16_000
@@ -275,7 +276,7 @@ def test_the_progress_bar_ends_cleanly_however_much_is_read(db, tmp_path, capsys
     # with no rows never reached that point, and ending the bar a second time raised
     p = tmp_path / "f.csv"
     p.write_text("question_id,author,probability,made_on\n" + body)
-    result = tables.import_files(db, [p], "forecasts", progress_bar=True)
+    result = dispatch.import_files(db, [p], "forecasts", progress_bar=True)
     assert result[str(p)]["read"] == (1 if body else 0)
     assert capsys.readouterr().err == "f.csv\n"  # off a terminal, click shows the label alone
 
@@ -286,9 +287,9 @@ def test_several_files_in_one_import_are_scored_once(db, tmp_path, monkeypatch):
     (tmp_path / "f.csv").write_text("question_id,author,probability,made_on\nq1,Ann,0.7,2019-01-01\n"
                                     "q1,Bob,0.4,2019-01-01\nq2,Ann,0.2,2019-01-02\nq3,Bob,0.9,2019-01-02\n")
     (tmp_path / "o.csv").write_text("question_id,outcome,resolved_on\nq1,yes,2019-02-01\nq2,no,2019-02-01\n")
-    tables.import_files(db, [tmp_path / "f.csv"], "forecasts")
+    dispatch.import_files(db, [tmp_path / "f.csv"], "forecasts")
     fits = count_fits(monkeypatch)
     (tmp_path / "o2.csv").write_text("question_id,outcome,resolved_on\nq3,yes,2019-02-01\n")
-    tables.import_files(db, [tmp_path / "o.csv", tmp_path / "o2.csv"], "outcomes")
+    dispatch.import_files(db, [tmp_path / "o.csv", tmp_path / "o2.csv"], "outcomes")
     assert len(fits) == 1
     assert derived(db) == derived(rescored_copy(db))

@@ -22,7 +22,8 @@ from datasette.plugins import pm
 from tracker.site import plugin as datasette_plugin
 from tracker.site.plugin import decimals, percent, reading
 from tracker.scores.derived import open_db
-from tracker.ledger.records import import_records, load_record
+from tracker.ledger.records.load import load_record
+from tracker.ledger.records.write import import_records
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "tracker" / "site" / "metadata.yml"
 

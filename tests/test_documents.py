@@ -9,7 +9,8 @@ from tracker.cli import app
 from tracker.intake.documents import clean_text, find_quote, normalise, read_document, read_text_file
 from tracker.ledger.documents import add_document, document_versions, search
 from tracker.errors import TrackerError
-from tracker.ledger.records import import_records, load_record
+from tracker.ledger.records.load import load_record
+from tracker.ledger.records.write import import_records
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, dump, needs_brief
 from pdf_writer import make_pdf

@@ -11,7 +11,7 @@ from tracker.intake.documents import normalise
 from tracker.errors import TrackerError
 from tracker.intake.extract import (candidates, evaluate, find_deadline, future_tense, sentences, split_sentences,
                              write_draft)
-from tracker.ledger.records import load_record
+from tracker.ledger.records.load import load_record
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, needs_brief
 from pdf_writer import make_pdf

@@ -83,7 +83,7 @@ def test_sigkill_mid_import_leaves_all_or_nothing(tmp_path, kill_table, db_path)
 WRITER = """
 import sys, csv, tempfile, os
 from tracker.scores.derived import open_db
-from tracker.imports.tables import import_forecasts
+from tracker.imports.forecast_rows import import_forecasts
 from tracker.ledger.outcomes import resolve
 w = int(sys.argv[2])
 db = open_db(sys.argv[1])
@@ -138,7 +138,7 @@ def test_eight_writers_while_datasette_reads(tmp_path, db_path):
 
 
 def test_backup_while_writing_and_restore(tmp_path, big_table, db_path):
-    from tracker.imports.tables import import_forecasts
+    from tracker.imports.forecast_rows import import_forecasts
 
     db = open_db(db_path)
     import_forecasts(db, big_table)

@@ -10,8 +10,9 @@ from tracker.intake import dates
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.ledger.records import load_record
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.ledger.records.load import load_record
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 from conftest import SMALL_RECORD
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from tracker.intake.documents import normalise, read_text_file
-from tracker.ledger.records import import_records, load_record
+from tracker.ledger.records.load import load_record
+from tracker.ledger.records.write import import_records
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, needs_brief
 

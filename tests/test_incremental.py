@@ -20,14 +20,16 @@ from tracker.scores import calibration
 
 from tracker.scores import sums as sufficient
 
+from tracker import stages
 from tracker.scores import terms
 
-from tracker.imports import tables
+from tracker.imports import forecast_rows
 from tracker.ledger.connection import writing
 from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 # ------------------------------------------------------------------ exact sums
 
@@ -357,7 +359,7 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
                                     "q1,Bob,0.2,2019-01-03\n")
     import_forecasts(db, tmp_path / "f.csv")
     seen = []
-    token = board.ON_STAGE.set(seen.append)
+    token = stages.ON_STAGE.set(seen.append)
     try:
         resolve(db, "q1", "yes")
         assert seen == list(board.STAGES)  # a small ledger refits the adjusted board too
@@ -368,16 +370,17 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
         # an import writes the staged forecasts after its last row is read, then re-scores
         (tmp_path / "g.csv").write_text("question_id,author,probability,made_on\nq2,Ann,0.4,2019-01-02\n")
         import_forecasts(db, tmp_path / "g.csv")
-        assert seen == [tables.WRITING_FORECASTS, *board.STAGES]
+        assert seen == [forecast_rows.WRITING_FORECASTS, *board.STAGES]
     finally:
-        board.ON_STAGE.reset(token)
+        stages.ON_STAGE.reset(token)
 
 
 def test_a_record_that_changes_its_documents_language_rereads_its_phrases(small_db, small_record):
     """The same through a record file: re-importing it with another language re-scores the
     document's forecasts."""
     from conftest import SMALL_RECORD
-    from tracker.ledger.records import import_records, load_record
+    from tracker.ledger.records.load import load_record
+    from tracker.ledger.records.write import import_records
 
     def readings():
         value = small_db.execute("select readings from forecast_scores where forecast_id = 'f1'").fetchone()[0]

@@ -8,8 +8,10 @@ import scoringrules
 
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import resolve
-from tracker.ledger.records import export_records, import_records, load_record
-from tracker.imports.tables import import_forecasts
+from tracker.ledger.records.load import load_record
+from tracker.ledger.records.write import import_records
+from tracker.ledger.records.export import export_records
+from tracker.imports.forecast_rows import import_forecasts
 
 from conftest import dump
 

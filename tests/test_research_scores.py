@@ -16,7 +16,8 @@ from tracker.scores import reports
 from tracker.scores import board
 from tracker.cli import app
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 runner = CliRunner()
 

@@ -10,7 +10,8 @@ from scipy import stats
 
 from conftest import derived, rescored_copy
 from tracker.ledger.outcomes import resolve, unresolve
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 
 @pytest.fixture

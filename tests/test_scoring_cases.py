@@ -10,6 +10,7 @@ import pytest
 
 from tracker.scores import calibration
 from tracker.scores import fits
+from tracker import values
 from tracker.scores import rules
 
 D0 = dt.date(2024, 3, 1)
@@ -138,15 +139,15 @@ def test_multi_category_by_hand() -> None:
 
 def test_check_distribution() -> None:
     with pytest.raises(ValueError, match=r"^probabilities sum to 0\.9, not 1; pass normalise to rescale$"):
-        rules.check_distribution([0.3, 0.3, 0.3])
-    assert rules.check_distribution([0.3, 0.3, 0.3], normalise=True) == pytest.approx([1 / 3] * 3)
-    assert rules.check_distribution([0.2, 0.8]) == [0.2, 0.8]
-    assert rules.check_distribution([0.2, 0.8000001]) == [0.2, 0.8000001]  # within tol
+        values.check_distribution([0.3, 0.3, 0.3])
+    assert values.check_distribution([0.3, 0.3, 0.3], normalise=True) == pytest.approx([1 / 3] * 3)
+    assert values.check_distribution([0.2, 0.8]) == [0.2, 0.8]
+    assert values.check_distribution([0.2, 0.8000001]) == [0.2, 0.8000001]  # within tol
     for bad in ([0.5, float("nan")], [1.2, -0.2], [-0.1, 1.1], [1.0]):
         with pytest.raises(ValueError):
-            rules.check_distribution(bad, normalise=True)
+            values.check_distribution(bad, normalise=True)
     with pytest.raises(ValueError):
-        rules.check_distribution([0.0, 0.0], normalise=True)
+        values.check_distribution([0.0, 0.0], normalise=True)
     with pytest.raises(ValueError):
         rules.brier_multi([0.5, 0.5], 2)
 

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from tracker.errors import TrackerError
-from tracker.imports.tables import import_forecasts, import_outcomes
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
 
 from conftest import dump
 

@@ -5,7 +5,7 @@ import yaml
 
 from tracker.intake import wording
 from tracker.errors import TrackerError
-from tracker.ledger.records import load_record
+from tracker.ledger.records.load import load_record
 
 from conftest import HANOI_RECORD
 
@@ -165,7 +165,7 @@ def test_alternative_readings_for_the_sensitivity_analysis(db, monkeypatch):
     import json
 
     from tracker.scores import board
-    from tracker.ledger.records import import_records
+    from tracker.ledger.records.write import import_records
 
     assert wording.alternative_readings("wird keine größere Klarheit", "de") == [("house-de", 0.15)]
     assert wording.alternative_readings("soll", "de") == []

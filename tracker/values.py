@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 
 from tracker.errors import TrackerError
 
@@ -107,3 +108,26 @@ def url(value: object, where: str) -> str:
     if not re.match(r"^https?://\S+$", s):
         raise fail(where, f"{s!r} is not an http(s) URL")
     return s
+
+
+def check_distribution(probs: Sequence[float], *, normalise: bool = False, tol: float = 1e-6) -> list[float]:
+    """Validate a probability distribution over two or more categories; return it as floats.
+
+    Every value must be a number in [0, 1] (NaN is refused). If the sum is off 1 by more than
+    tol, a ValueError is raised unless normalise is true, in which case the values are divided by
+    their sum. A distribution already summing to 1 within tol is returned unchanged.
+    """
+    given = [float(v) for v in probs]
+    if len(given) < 2:
+        raise ValueError(f"a distribution needs at least two categories, got {len(given)}")
+    for j, v in enumerate(given):
+        if not 0.0 <= v <= 1.0:  # also false for NaN
+            raise ValueError(f"probability {v!r} for category {j} is not in [0, 1]")
+    total = math.fsum(given)
+    if abs(total - 1.0) <= tol:
+        return given
+    if not normalise:
+        raise ValueError(f"probabilities sum to {total:.6g}, not 1; pass normalise to rescale")
+    if total == 0.0:
+        raise ValueError("probabilities sum to 0; cannot normalise")
+    return [v / total for v in given]

@@ -90,22 +90,21 @@ def _show(as_json: bool, data, text) -> None:
 @contextlib.contextmanager
 def _stages(enabled: bool):
     """On a terminal, one line on stderr as each stage of writing and re-scoring starts, with the
-    time so far: on a large ledger they take minutes after the last row is read (ON_STAGE in
-    scoreboard)."""
+    time so far: on a large ledger they take minutes after the last row is read (tracker.stages)."""
     if not enabled:
         yield
         return
     import time
 
-    from tracker.scores import board
+    from tracker import stages
 
     start = time.perf_counter()
-    token = board.ON_STAGE.set(
+    token = stages.ON_STAGE.set(
         lambda stage: typer.echo(f"{time.perf_counter() - start:7.1f} s: {stage}…", err=True))
     try:
         yield
     finally:
-        board.ON_STAGE.reset(token)
+        stages.ON_STAGE.reset(token)
 
 
 @app.callback(invoke_without_command=True)
@@ -137,29 +136,30 @@ def import_(
     input again changes nothing. Tables show a progress bar on a terminal and a summary: rows read,
     created, updated, unchanged and rejected."""
     from tracker.cli import text as output
-    from tracker.ledger import records
-    from tracker.imports import tables
+    from tracker.ledger.records.load import load_record, record_paths
+    from tracker.ledger.records.write import import_records
+    from tracker.imports import dispatch, progress
 
     conn = _open(db)
     on_terminal = not as_json and sys.stderr.isatty()
     if kind == "record":
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
-        recs = [records.load_record(p) for p in records.record_paths(paths)]
+        recs = [load_record(p) for p in record_paths(paths)]
         with _stages(on_terminal):
-            result = records.import_records(conn, recs, texts=text or [], note=note)
-    elif kind in tables.KINDS:
+            result = import_records(conn, recs, texts=text or [], note=note)
+    elif kind in dispatch.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
         with _stages(on_terminal):
-            result = tables.import_files(
+            result = dispatch.import_files(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
                 progress_bar=on_terminal)
-        _show(as_json, result, lambda: tables.summary_text(result))
+        _show(as_json, result, lambda: progress.summary_text(result))
         return
     else:
-        raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(tables.KINDS)}")
+        raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(dispatch.KINDS)}")
     _show(as_json, result, lambda: output.import_summary(result))
 
 
@@ -404,9 +404,9 @@ def export(
     as_json: JsonOption = False,
 ):
     """Write the database back as record files, one per document, including the whole outcome history."""
-    from tracker.ledger import records
+    from tracker.ledger.records.export import export_records
 
-    written = records.export_records(_read(db), directory)
+    written = export_records(_read(db), directory)
     if as_json:
         _print_json([str(p) for p in written])
     else:
@@ -644,7 +644,8 @@ def serve(
 
     It only ever adds to the database: outcomes recorded from the command line and imported tables stay.
     """
-    from tracker.ledger import records
+    from tracker.ledger.records.load import load_record, record_paths
+    from tracker.ledger.records.write import import_records, stale_paths
     from tracker.scores.derived import migrate as migrate_ledger
 
     if metadata is not None and not metadata.is_file():
@@ -654,10 +655,10 @@ def serve(
         if migrated["scores"] != "current":
             typer.echo(_migrated(migrated), err=True)
     conn = _open(db)
-    paths = records.record_paths([records_dir]) if records_dir.exists() else []
-    stale = records.stale_paths(conn, paths)
+    paths = record_paths([records_dir]) if records_dir.exists() else []
+    stale = stale_paths(conn, paths)
     if stale or text:
-        result = records.import_records(conn, [records.load_record(p) for p in paths], texts=text or [])
+        result = import_records(conn, [load_record(p) for p in paths], texts=text or [])
         created = sum(c["created"] for c in result.values())
         updated = sum(c["updated"] for c in result.values())
         typer.echo(f"Built {db} from {len(paths)} record file(s): {created} created, {updated} updated.", err=True)

@@ -27,9 +27,7 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -38,6 +36,7 @@ from tracker.scores import calibration as calib
 from tracker.scores import fits, rules
 from tracker.scores import sums as sufficient
 from tracker.scores import terms as t
+from tracker.stages import stage
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
@@ -505,76 +504,17 @@ def _scored_pairs(db: Ledger) -> int:
 STAGES = ("taking out the old terms", "scoring forecasts", "time-weighted and peer scores", "adding the new terms",
           "group scores and calibration", "difficulty-adjusted fit")
 
-#: Called with each stage's name as it starts (the CLI shows them, one line each, on a terminal):
-#: re-scoring's stages, and an import's work after its last row is read.
-ON_STAGE: ContextVar[Callable[[str], None] | None] = ContextVar("tracker_on_stage", default=None)
-
-
-def stage(name: str) -> None:
-    """Report that a long write's stage `name` starts (see ON_STAGE)."""
-    report = ON_STAGE.get()
-    if report is not None:
-        report(name)
-
-
-class _Pending:
-    """What the refresh calls inside one_refresh asked for: their questions (or all), and the
-    strongest refit any asked for (True over None over False)."""
-
-    def __init__(self) -> None:
-        self.qids: set[str] | None = set()
-        self.refit: bool | None = False
-
-    def add(self, question_ids: Iterable[str] | None, refit: bool | None) -> None:
-        if question_ids is None:
-            self.qids = None
-        elif self.qids is not None:
-            self.qids.update(question_ids)
-        if refit or (refit is None and self.refit is False):
-            self.refit = refit
-
-
-_PENDING: ContextVar[_Pending | None] = ContextVar("tracker_pending_refresh", default=None)
-
-
-@contextmanager
-def one_refresh(db: Ledger) -> Iterator[None]:
-    """Re-score once for all the writes inside (the files of one import, an adapter's forecasts
-    and then its outcomes), rather than once per write, each with its own fit of the board."""
-    if _PENDING.get() is not None:  # already inside one: that one re-scores
-        yield
-        return
-    pending = _Pending()
-    token = _PENDING.set(pending)
-    try:
-        yield
-    finally:
-        _PENDING.reset(token)
-    if pending.qids is None or pending.qids:
-        refresh(db, pending.qids, refit=pending.refit)
-
-
-def questions_of_document(db: Ledger, document_id: str) -> list[str]:
-    """The questions a document's forecasts are on: what to re-score when its language changes,
-    which decides the scales that read its forecasts' phrases (the sensitivity scenarios)."""
-    return [r[0] for r in db.execute("select distinct question_id from forecasts where document_id = ?",
-                                          [document_id])]
-
-
 def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
 
     `refit` says whether to refit the difficulty-adjusted board now: True always (imports and
     rescores), False never, None (single outcomes) when the ledger has at most REFIT_LIMIT scored
     (author, forecast) pairs; a board not refitted is marked stale. Call inside the write's
-    transaction.
+    transaction; a ledger opened by tracker.scores.derived calls it once, before each write
+    commits, with the questions every change in it touched.
     """
     if not db.in_transaction:
-        raise RuntimeError("scoreboard.refresh: call it inside the write's transaction")
-    pending = _PENDING.get()
-    if pending is not None:  # inside one_refresh: collect, and re-score once at its end
-        pending.add(question_ids, refit)
-        return
+        raise RuntimeError("board.refresh: call it inside the write's transaction")
     full = question_ids is None
     qids = None if full else sorted(set(question_ids))
     if not full and not qids:

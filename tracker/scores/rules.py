@@ -20,6 +20,8 @@ import math
 import numbers
 from collections.abc import Sequence
 
+from tracker.values import check_distribution
+
 #: Log scores clip p into [LOG_CLIP, 1 - LOG_CLIP] so that a confident miss costs a finite
 #: -ln(0.001) = 6.91 nats instead of infinity (the bound Metaculus uses). Every clipped forecast is
 #: flagged where it is stored and counted beside every mean.
@@ -109,29 +111,6 @@ def baseline_score(p: float, y: int) -> tuple[float, bool]:
 # --------------------------------------------------------------------------------------------
 # Multiple choice
 # --------------------------------------------------------------------------------------------
-
-
-def check_distribution(probs: Sequence[float], *, normalise: bool = False, tol: float = 1e-6) -> list[float]:
-    """Validate a probability distribution over two or more categories; return it as floats.
-
-    Every value must be a number in [0, 1] (NaN is refused). If the sum is off 1 by more than
-    tol, a ValueError is raised unless normalise is true, in which case the values are divided by
-    their sum. A distribution already summing to 1 within tol is returned unchanged.
-    """
-    values = [float(v) for v in probs]
-    if len(values) < 2:
-        raise ValueError(f"a distribution needs at least two categories, got {len(values)}")
-    for j, v in enumerate(values):
-        if not 0.0 <= v <= 1.0:  # also false for NaN
-            raise ValueError(f"probability {v!r} for category {j} is not in [0, 1]")
-    total = math.fsum(values)
-    if abs(total - 1.0) <= tol:
-        return values
-    if not normalise:
-        raise ValueError(f"probabilities sum to {total:.6g}, not 1; pass normalise to rescale")
-    if total == 0.0:
-        raise ValueError("probabilities sum to 0; cannot normalise")
-    return [v / total for v in values]
 
 
 def brier_multi(probs: Sequence[float], k: int) -> float:

@@ -1,0 +1,60 @@
+"""`tracker import --kind`: a table of forecasts or outcomes, or another project's export through its
+adapter (its forecasts, then its outcomes), one file or several in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+
+from tracker.ledger.connection import writing
+from tracker.intake.documents import sha256_file
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.imports.outcome_rows import import_outcomes
+from tracker.imports.progress import ProgressBar
+
+if TYPE_CHECKING:
+    from tracker.ledger.sqlite_utils_lean import Database
+
+#: what `tracker import --kind` takes besides record files
+KINDS = ("forecasts", "outcomes", "fatebook", "predictionbook")
+
+
+def import_files(db: Database, paths: Iterable[str | Path], kind: str, *, note: str | None = None,
+                 skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
+                 progress_bar: bool = False) -> dict:
+    """Import tables (or an adapter's files) in one transaction; {path: counts}."""
+    result = {}
+    with writing(db, note):  # one transaction: re-scored once, before it commits
+        for p in paths:
+            result[str(p)] = import_file(db, p, kind, skip_invalid=skip_invalid, on_reject=on_reject,
+                                         progress_bar=progress_bar)
+    return result
+
+
+def import_file(db: Database, path: str | Path, kind: str, *, note: str | None = None,
+                skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
+                progress_bar: bool = False) -> dict:
+    """One table, or one file through an adapter (its forecasts, then its outcomes, in one
+    transaction: {"forecasts": counts, "outcomes": counts, "dropped": {reason: n}})."""
+    path = Path(path)
+    options = {"skip_invalid": skip_invalid, "on_reject": on_reject}
+    if kind in ("forecasts", "outcomes"):
+        fn = import_forecasts if kind == "forecasts" else import_outcomes
+        size = path.stat().st_size if path.is_file() else 0
+        with ProgressBar(progress_bar, size, path.name) as progress:
+            return fn(db, path, progress, note, **options)
+    from tracker.imports import adapters
+
+    adapter = adapters.open_adapter(path, kind)
+    options["sha256"] = sha256_file(path)  # one hash for the import log's two entries (forecasts, outcomes)
+    with writing(db, note):  # one transaction: re-scored once, before it commits
+        with ProgressBar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
+            forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
+                                         kind=kind, **options)
+        dropped = dict(adapter.dropped)
+        with ProgressBar(progress_bar, adapter.size, f"{path.name} (outcomes)") as progress:
+            outcomes = import_outcomes(db, path, progress, rows=adapter.outcomes(), position=adapter.position,
+                                       kind=f"{kind}-outcomes", **options)
+    return {"forecasts": forecasts, "outcomes": outcomes, "dropped": dropped}

@@ -1,0 +1,342 @@
+"""Forecast tables: the checks of each row, in the order they have always run, against the
+questions, documents and forecast ids the chunk needs; the rows that pass are staged, and written
+once the whole file is read (`import_forecasts`, through tracker.imports.run)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.stages import stage
+
+from tracker import values
+from tracker.ledger.connection import indexes_built_after
+from tracker.ledger.forecast_rules import TABLE, check_forecast, check_made_by_deadline
+from tracker.errors import TrackerError
+from tracker.imports.cells import blank, iso_date, json_keys, probability, slug, slugify, split, topic_list
+from tracker.imports.run import Run, import_table
+from tracker.imports.table_file import Columns, Row
+
+if TYPE_CHECKING:
+    from tracker.ledger.sqlite_utils_lean import Database
+
+FORECAST_REQUIRED = ["question_id", "author", "probability", "made_on"]
+FORECAST_OPTIONAL = ["id", "document", "question", "resolve_by", "phrase", "quote", "topic", "method",
+                     "interval_low", "interval_high", "note"]
+
+#: how far a row's pure-Python checks got before failing: the database checks that come earlier
+#: in a row (as the checks were always ordered) still run first
+_BEFORE_DOCUMENT, _BEFORE_QUESTION, _AFTER_QUESTION = 0, 1, 2
+
+
+class _Forecast:
+    """One forecast row as read (fields a failing row never reached stay None)."""
+    qid = doc = author_ids = names = made_on = p = title = resolve_by = topics = None
+    low = high = method = fid = phrase = quote = note = None
+
+
+def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
+    """The pure-Python checks of one forecast row, in the order they have always run. A failing
+    row's error carries how far it got (`stage`) and what it had read so far (`partial`)."""
+    f = _Forecast()
+    stage = _BEFORE_DOCUMENT
+    try:
+        columns.check(where, row)
+        f.qid = slug(str(row["question_id"]).strip(), f"{where}: question_id")
+        names = split(row["author"])
+        if not names:
+            raise TrackerError(f"{where}: author is empty")
+        f.made_on = iso_date(row["made_on"], f"{where}: made_on")
+        f.p = probability(row["probability"], f"{where}: probability")
+        doc = row.get("document")
+        f.doc = None if blank(doc) else values.slug(doc, f"{where}: document")
+        stage = _BEFORE_QUESTION
+        author_ids = []
+        for name in names:
+            aid = slugify(name)
+            if not aid:
+                raise TrackerError(f"{where}: author {name!r} has no letters or digits to make an id from")
+            author_ids.append(aid)
+        f.names, f.author_ids = names, author_ids
+        if len(set(author_ids)) != len(author_ids):
+            raise TrackerError(f"{where}: author lists the same person twice")
+        f.title = values.text(row.get("question"), f"{where}: question")
+        rb = row.get("resolve_by")
+        f.resolve_by = None if blank(rb) else iso_date(rb, f"{where}: resolve_by")
+        f.topics = split(row.get("topic"))
+        stage = _AFTER_QUESTION
+        low, high = row.get("interval_low"), row.get("interval_high")
+        f.low = None if blank(low) else values.probability(low, f"{where}: interval_low")
+        f.high = None if blank(high) else values.probability(high, f"{where}: interval_high")
+        if (f.low is None) != (f.high is None):
+            raise TrackerError(f"{where}: give both interval_low and interval_high, or neither")
+        f.method = check_forecast(where, TABLE, f.p, f.low, f.high, row.get("method"))
+        given = row.get("id")
+        f.fid = values.slug(given, f"{where}: id") if not blank(given) else table_forecast_id(
+            f.qid, author_ids, f.made_on, f.doc)
+        f.phrase = values.text(row.get("phrase"), f"{where}: phrase")
+        f.quote = values.text(row.get("quote"), f"{where}: quote")
+        f.note = values.text(row.get("note"), f"{where}: note")
+    except TrackerError as e:
+        e.stage, e.partial = stage, f  # type: ignore[attr-defined]
+        raise
+    return f
+
+
+def table_forecast_id(qid: str, authors: list[str], made_on: str, doc: str | None) -> str:
+    """A forecast from a table with no id is known by question, authors, date and document."""
+    key = "\x1f".join([qid, ";".join(authors), made_on, doc or ""])
+    return "t-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _digest(f: _Forecast) -> int:
+    """Stands for the whole forecast when a later row repeats its id (same process only)."""
+    return hash((f.fid, f.qid, f.doc, f.made_on, f.p, f.low, f.high, f.method, f.phrase, f.quote, f.note,
+                 tuple(f.author_ids)))
+
+
+_FORECAST_TEMP = (
+    "create temp table _import_seen (id text primary key, line text not null, digest integer not null) without rowid",
+    """create temp table _import_forecasts (
+        seq integer primary key, id text not null, question_id text not null, document_id text,
+        made_on text not null, probability real not null, interval_low real, interval_high real,
+        method text not null, phrase text, quote text, note text, authors text not null,
+        status text not null default 'created', old_question_id text)""",
+    """create temp table _import_forecast_authors (
+        seq integer not null, forecast_id text not null, author_id text not null, name text not null,
+        position integer not null)""",
+    "create temp table _import_touched (question_id text primary key) without rowid",
+)
+_FORECAST_TEMP_TABLES = ("_import_seen", "_import_forecasts", "_import_forecast_authors", "_import_touched")
+
+# A staged forecast that exists already is unchanged when every column a table writes is equal
+# and its authors are the same people in the same order.
+_SAME_FORECAST = """
+    f.question_id is s.question_id and f.document_id is s.document_id and f.made_on is s.made_on
+    and f.probability is s.probability and f.interval_low is s.interval_low
+    and f.interval_high is s.interval_high and f.method is s.method and f.scale is null
+    and f.scale_version is null and f.phrase is s.phrase and f.quote is s.quote
+    and f.quote_offset is null and f.location is null and f.reasoning is null and f.coded_by is null
+    and f.conditional_on is null and f.note is s.note
+    and (select group_concat(author_id, char(31)) from
+           (select author_id from forecast_authors where forecast_id = f.id order by position)) is s.authors"""
+_FORECAST_COLUMNS = ("id, question_id, document_id, made_on, probability, interval_low, interval_high, method, "
+                     "scale, scale_version, phrase, quote, quote_offset, location, reasoning, coded_by, "
+                     "conditional_on, note")
+
+
+def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], None] | None = None,
+                     note: str | None = None, *, skip_invalid: bool = False,
+                     on_reject: Callable[[str], None] | None = None,
+                     rows: Iterable[Row] | None = None, position: Callable[[], int] | None = None,
+                     kind: str = "forecasts", sha256: str | None = None) -> dict:
+    """Import a forecasts table; unknown questions and authors are created. Returns counts: read,
+    created, updated, unchanged, rejected, questions_created, authors_created (and, with
+    skip_invalid, the first rejects as `rejects`).
+
+    `progress(bytes_read)` is called once per chunk. `rows` replaces reading `path` (an adapter's
+    rows; `path` still names the source in messages and in the import log; `sha256`, the file's if
+    the caller has it, is logged instead of hashing the file again)."""
+    path = Path(path)
+    columns = Columns(FORECAST_REQUIRED, FORECAST_OPTIONAL)
+    run = Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
+                          "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position,
+               sha256)
+    return import_table(run, rows, partial(_parse_forecast, columns=columns), _forecast_chunk,
+                   _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note, flush=_write_forecasts)
+
+
+def _forecast_chunk(run: Run, batch: list) -> None:
+    conn, path, seq = run.conn, run.path, run.seq
+    # What the checks need from the database, fetched once for the chunk. A failing row's
+    # question and document are fetched too: their checks come before its own error.
+    parsed = [(label, rec if rec is not None else getattr(err, "partial", None), err) for label, rec, err in batch]
+    qids = [rec.qid for _, rec, _ in parsed if rec is not None]
+    docs = [rec.doc for _, rec, _ in parsed if rec is not None]
+    fids = [rec.fid for _, rec, err in parsed if rec is not None and err is None]
+    questions = {r[0]: {"title": r[1], "note": r[2], "resolve_by": r[3], "topics": r[4], "kind": r[5],
+                        "topic_list": None}
+                 for r in conn.execute("select id, title, note, resolve_by, topics, kind from questions "
+                                       "where id in (select value from json_each(?))", [json_keys(qids)])}
+    known_docs = {r[0] for r in conn.execute("select id from documents where id in (select value from json_each(?))",
+                                             [json_keys(docs)])}
+    seen = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "select id, line, digest from temp._import_seen where id in (select value from json_each(?))", [json_keys(fids)])}
+    created_questions: dict[str, dict] = {}   # in order of creation
+    changed_questions: dict[str, dict] = {}
+    staged, staged_authors, staged_seen = [], [], []
+    for label, rec, err in parsed:
+        where = f"{path}:{label}"
+        if err is not None:
+            # A failing row: only the database checks that come before its error can pre-empt it.
+            failed = _partial_checks(err, run, questions, known_docs, where)
+            run.reject(label, failed or err)
+            continue
+        try:
+            if rec.doc and rec.doc not in known_docs:
+                raise TrackerError(f"{where}: unknown document {rec.doc!r}; import its record first")
+            q = questions.get(rec.qid)
+            after, created = _question_after(q, rec, where, path)
+            if rec.fid in seen:
+                first_line, first = seen[rec.fid]
+                if first != _digest(rec):
+                    raise TrackerError(f"{where}: forecast {rec.fid} differs from the one on line {first_line}")
+                raise TrackerError(f"{where}: repeats the forecast on line {first_line}")
+            check_made_by_deadline(where, TABLE, rec.qid, rec.made_on, after["resolve_by"])
+        except TrackerError as e:
+            run.reject(label, e)
+            continue
+        # the row is accepted: its effects become the state later rows are checked against
+        if created:
+            created_questions[rec.qid] = after
+            run.counts["questions_created"] += 1
+        elif after is not q:
+            if rec.qid in created_questions:
+                created_questions[rec.qid] = after
+            else:
+                changed_questions[rec.qid] = after
+        questions[rec.qid] = after
+        digest = _digest(rec)
+        seen[rec.fid] = (str(label), digest)
+        staged_seen.append((rec.fid, str(label), digest))
+        seq += 1
+        staged.append((seq, rec.fid, rec.qid, rec.doc, rec.made_on, rec.p, rec.low, rec.high, rec.method,
+                       rec.phrase, rec.quote, rec.note, "\x1f".join(rec.author_ids)))
+        staged_authors += [(seq, rec.fid, aid, name, i) for i, (aid, name) in
+                           enumerate(zip(rec.author_ids, rec.names), 1)]
+    _write_questions(conn, created_questions, changed_questions)
+    # The forecasts wait in the staging tables until the whole file is read (_write_forecasts):
+    # no later row is checked against them (repeats are caught by _import_seen), and writing
+    # them all at once, in key order, appends to the indexes instead of splitting pages all over.
+    conn.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
+    conn.executemany(
+        "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, interval_low, "
+        "interval_high, method, phrase, quote, note, authors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
+    conn.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
+                     "values (?, ?, ?, ?, ?)", staged_authors)
+    run.seq = seq
+
+
+def _partial_checks(err: TrackerError, run: Run, questions: dict, known_docs: set, where: str) -> TrackerError | None:
+    """For a row that failed a pure-Python check: the database check that would have failed
+    first (an unknown document, a question that does not fit), if any."""
+    stage = getattr(err, "stage", None)
+    partial = getattr(err, "partial", None)
+    if stage is None or partial is None:
+        return None
+    if stage >= _BEFORE_QUESTION and partial.doc and partial.doc not in known_docs:
+        return TrackerError(f"{where}: unknown document {partial.doc!r}; import its record first")
+    if stage >= _AFTER_QUESTION:
+        try:
+            _question_after(questions.get(partial.qid), partial, where, run.path)
+        except TrackerError as e:
+            return e
+    return None
+
+
+def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> tuple[dict, bool]:
+    """The question as it is after this row (a new dict when it changes), and whether the row
+    creates it. A table never silently rewrites a question: other wording or another deadline is
+    an error; topics are added, a missing deadline and a placeholder title are filled in."""
+    qid, title, resolve_by = rec.qid, rec.title, rec.resolve_by
+    if q is None:
+        return {"title": title or qid, "note": None if title else f"created by importing {path.name}, which gave no wording",
+                "resolve_by": resolve_by, "topics": json.dumps(rec.topics, ensure_ascii=False), "kind": "binary",
+                "topic_list": list(rec.topics)}, True
+    if q["kind"] != "binary":
+        raise TrackerError(f"{where}: question {qid} is multiple-choice; tables hold yes-no forecasts only")
+    placeholder = q["title"] == qid and q["note"]
+    if title is not None and title != q["title"] and not placeholder:
+        raise TrackerError(f"{where}: question {qid} is worded differently in the database")
+    if resolve_by is not None and q["resolve_by"] not in (None, resolve_by):
+        raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, not {resolve_by}")
+    change = {}
+    if rec.topics:
+        have = q["topic_list"]
+        if have is None:
+            have = q["topic_list"] = topic_list(q["topics"])
+        new = [t for t in rec.topics if t not in have]
+        if new:
+            merged = [*have, *new]
+            change.update({"topics": json.dumps(merged, ensure_ascii=False), "topic_list": merged})
+    if resolve_by is not None and q["resolve_by"] is None:
+        change["resolve_by"] = resolve_by
+    if title is not None and placeholder and title != q["title"]:
+        change.update({"title": title, "note": None})
+    return ({**q, **change} if change else q), False
+
+
+def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -> None:
+    if created:
+        conn.executemany(
+            "insert into questions (id, title, criteria, resolve_by, topics, note) values (?, ?, null, ?, ?, ?)",
+            [(qid, q["title"], q["resolve_by"], q["topics"], q["note"]) for qid, q in created.items()])
+    if changed:
+        conn.executemany("update questions set title = ?, note = ?, resolve_by = ?, topics = ? where id = ?",
+                         [(q["title"], q["note"], q["resolve_by"], q["topics"], qid) for qid, q in changed.items()])
+        # new topics or a new deadline move the question's forecasts between groups: re-score it
+        conn.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
+
+
+#: A file that creates at least this many forecasts, and at least as many as the ledger holds,
+#: has the indexes of forecasts, their authors and their audit trail built after its rows are
+#: written (db.indexes_built_after): at a million rows that saves 10-15 % of the write.
+BULK_ROWS = 50_000
+BULK_TABLES = ["forecasts", "forecast_authors", "_history_json_forecasts", "_history_json_forecast_authors"]
+
+#: the stage reported while the staged forecasts are written (after the progress bar is full)
+WRITING_FORECASTS = "writing the forecasts"
+
+
+def _write_forecasts(run: Run) -> None:
+    """Write the file's staged forecasts: new authors, then each forecast created, updated or left
+    unchanged by comparison with what is there, in set-based statements over the whole file."""
+    conn, counts = run.conn, run.counts
+    stage(WRITING_FORECASTS)
+    # New people, under the first spelling of their name in the file.
+    counts["authors_created"] += conn.execute("""
+        insert into authors (id, name, affiliation)
+        select a.author_id, a.name, null from temp._import_forecast_authors a
+        where a.rowid in (select min(rowid) from temp._import_forecast_authors group by author_id)
+          and not exists (select 1 from authors x where x.id = a.author_id)
+        order by a.rowid""").rowcount
+    # Created, updated or unchanged, by comparison with what is there.
+    conn.execute(f"""
+        update temp._import_forecasts as s
+        set status = case when {_SAME_FORECAST} then 'unchanged' else 'updated' end, old_question_id = f.question_id
+        from main.forecasts f where f.id = s.id""")
+    by_status = dict(conn.execute("select status, count(*) from temp._import_forecasts group by status"))
+    for status, n in by_status.items():
+        counts[status] += n
+    if by_status.get("updated"):
+        conn.execute("""insert or ignore into temp._import_touched
+                        select old_question_id from temp._import_forecasts where status = 'updated'""")
+        conn.execute("""
+            update main.forecasts as f set question_id = s.question_id, document_id = s.document_id,
+                made_on = s.made_on, probability = s.probability, interval_low = s.interval_low,
+                interval_high = s.interval_high, method = s.method, scale = null, scale_version = null,
+                phrase = s.phrase, quote = s.quote, quote_offset = null, location = null, reasoning = null,
+                coded_by = null, conditional_on = null, note = s.note
+            from temp._import_forecasts s where s.id = f.id and s.status = 'updated'""")
+        conn.execute("""delete from main.forecast_authors where forecast_id in
+                        (select id from temp._import_forecasts where status = 'updated')""")
+    bulk = (by_status.get("created", 0) >= BULK_ROWS
+            and by_status["created"] >= conn.execute("select count(*) from main.forecasts").fetchone()[0])
+    with indexes_built_after(conn, BULK_TABLES) if bulk else nullcontext():
+        conn.execute(f"""
+            insert into main.forecasts ({_FORECAST_COLUMNS})
+            select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
+                   null, null, phrase, quote, null, null, null, null, null, note
+            from temp._import_forecasts where status = 'created' order by id""")
+        conn.execute("""
+            insert into main.forecast_authors (forecast_id, author_id, position)
+            select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
+            join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
+            order by a.forecast_id, a.author_id""")
+    conn.execute("""insert or ignore into temp._import_touched
+                    select question_id from temp._import_forecasts where status != 'unchanged'""")

@@ -1,0 +1,148 @@
+"""The run of one table's import: a streaming bulk import in one transaction, with staging tables.
+
+Validation is row by row in Python, in file order, with the same one-line messages naming
+file:line as ever. The database work is batched: rows are taken in chunks of `CHUNK`; for each
+chunk the state the checks need (questions, documents, forecast ids seen earlier in the file) is
+fetched with one query per kind, the chunk's rows are checked in order against it, and the rows
+that pass go with `executemany` into TEMP staging tables. Forecasts wait there until the whole
+file is read; then set-based SQL creates authors, sorts each row into created, updated or
+unchanged, and writes forecasts and their authors in key order (a file that at least doubles a
+large ledger has their indexes built after its rows, by one sort each: `BULK_ROWS`). Memory
+holds one chunk, never the file: the staged rows, ids seen earlier in the file (for the
+duplicate check) and the questions a write touched live in TEMP tables, and SQLite's sort is
+bounded by its cache.
+
+The whole file is one transaction (`writing`), so a bad row anywhere leaves the database as it
+was. With `skip_invalid` a bad row is reported through `on_reject` and left out instead, and the
+rest is imported; a rejected row has no effect at all (it creates no author or question).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.ledger import connection
+
+from tracker.ledger.connection import writing
+from tracker.intake.documents import sha256_file
+from tracker.errors import TrackerError
+from tracker.ledger.import_log import log_import
+from tracker.imports.table_file import Row, TableFile
+
+if TYPE_CHECKING:
+    from tracker.ledger.sqlite_utils_lean import Database
+
+#: rows per batch of database work
+CHUNK = 5000
+#: page caches (KiB) while an import runs: the ledger's, and the staging tables'
+CACHE_KIB, TEMP_CACHE_KIB = 131072, 32768
+#: rejects kept for a --json summary (all are counted, and all go to on_reject)
+MAX_LISTED_REJECTS = 1000
+
+
+class Run:
+    """Counts, rejects and the TEMP tables of one file's import."""
+
+    def __init__(self, db: Database, path: Path, counts: dict, skip_invalid: bool,
+                 on_reject: Callable[[str], None] | None, progress: Callable[[int], None] | None,
+                 position: Callable[[], int] | None, sha256: str | None = None):
+        self.db, self.conn, self.path, self.counts, self.sha256 = db, db.conn, path, counts, sha256
+        self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
+        self.rejects: list[dict] = []
+        self.seq = 0  # the last staged row's number, across chunks
+
+    def reject(self, label: object, error: TrackerError) -> None:
+        """A bad row: stop (the default) or, with skip_invalid, report it and go on."""
+        if not self.skip_invalid:
+            raise error
+        self.counts["rejected"] += 1
+        if len(self.rejects) < MAX_LISTED_REJECTS:
+            self.rejects.append({"line": label, "error": str(error)})
+        if self.on_reject:
+            self.on_reject(str(error))
+
+    def tick(self) -> None:
+        if self.progress and self.position:
+            self.progress(self.position())
+
+    def temp(self, *ddl: str) -> None:
+        """Create the TEMP tables, and give the page caches room while the import runs (SQLite's
+        default of 2 MB makes every insert into a large index a read; the caches only grow as
+        pages are used, so memory stays well inside the limit)."""
+        self.caches = [(schema, self.conn.execute(f"pragma {schema}.cache_size").fetchone()[0])
+                       for schema in ("main", "temp")]
+        self.conn.execute(f"pragma main.cache_size = -{CACHE_KIB}")
+        self.conn.execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
+        for statement in ddl:
+            self.conn.execute(statement)
+
+    def drop(self, *tables: str) -> None:
+        for t in tables:
+            self.conn.execute(f"drop table if exists temp.{t}")
+        for schema, size in getattr(self, "caches", ()):
+            self.conn.execute(f"pragma {schema}.cache_size = {size}")
+
+    def finish(self, kind: str) -> None:
+        if self.skip_invalid:
+            self.counts["rejects"] = self.rejects
+        log_import(self.db, str(self.path), self.sha256 or sha256_file(self.path), kind, self.counts)
+
+
+def _chunks(rows: Iterable[Row], parse: Callable, run: Run) -> Iterator[list]:
+    """Parsed rows in chunks. In the default mode a row that fails the pure-Python checks ends
+    the chunk (and the reading): the chunk's earlier rows are still checked against the database
+    first, so the error reported is always the first in file order."""
+    batch: list = []
+    for label, row in rows:
+        run.counts["read"] += 1
+        item = parse(label, row)
+        batch.append(item)
+        if item[2] is not None and not run.skip_invalid:
+            yield batch
+            return
+        if len(batch) >= CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_table(run: Run, rows: Iterable[Row] | None, parse: Callable[[str, dict], object], chunk: Callable,
+            temp: tuple[str, ...], temp_tables: tuple[str, ...], kind: str, note: str | None,
+            flush: Callable[[Run], None] | None = None) -> dict:
+    """What both table imports do around their own checks: read the file (or an adapter's
+    `rows`), parse each row with `parse(where, row)` (a TrackerError rejects it), and hand the
+    parsed rows to `chunk(run, batch)` in chunks, in one transaction with TEMP staging tables;
+    then `flush(run)` (writes that wait for the whole file), log the import and re-score the
+    questions touched. Returns the counts."""
+    db, path = run.db, run.path
+    if rows is None:
+        table = TableFile(path)
+        rows, run.position = table.rows(), table.position
+
+    def checked(label, row):
+        if isinstance(row, TrackerError):
+            return label, None, row
+        try:
+            return label, parse(f"{path}:{label}", row), None
+        except TrackerError as e:
+            return label, None, e
+
+    with writing(db, note):
+        run.drop(*temp_tables)
+        run.temp(*temp)
+        try:
+            for batch in _chunks(rows, checked, run):
+                chunk(run, batch)
+                run.tick()
+            run.tick()  # reading is over (a file of no rows has had no chunk): a bar shows it full
+            if flush is not None:
+                flush(run)
+            touched = {r[0] for r in db.execute("select question_id from temp._import_touched")}
+        finally:
+            run.drop(*temp_tables)
+        run.finish(kind)
+        connection.touched(db, touched, refit=True)
+    return run.counts
