@@ -15,13 +15,13 @@ from tracker.imports.outcome_rows import import_outcomes
 from tracker.imports.progress import ProgressBar
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 #: what `tracker import --kind` takes besides record files
 KINDS = ("forecasts", "outcomes", "fatebook", "predictionbook")
 
 
-def import_files(db: Database, paths: Iterable[str | Path], kind: str, *, note: str | None = None,
+def import_files(db: Ledger, paths: Iterable[str | Path], kind: str, *, note: str | None = None,
                  skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
                  progress_bar: bool = False) -> dict:
     """Import tables (or an adapter's files) in one transaction; {path: counts}."""
@@ -33,7 +33,7 @@ def import_files(db: Database, paths: Iterable[str | Path], kind: str, *, note: 
     return result
 
 
-def import_file(db: Database, path: str | Path, kind: str, *, note: str | None = None,
+def import_file(db: Ledger, path: str | Path, kind: str, *, note: str | None = None,
                 skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
                 progress_bar: bool = False) -> dict:
     """One table, or one file through an adapter (its forecasts, then its outcomes, in one

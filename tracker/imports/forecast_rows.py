@@ -23,7 +23,7 @@ from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 FORECAST_REQUIRED = ["question_id", "author", "probability", "made_on"]
 FORECAST_OPTIONAL = ["id", "document", "question", "resolve_by", "phrase", "quote", "topic", "method",
@@ -130,7 +130,7 @@ _FORECAST_COLUMNS = ("id, question_id, document_id, made_on, probability, interv
                      "conditional_on, note")
 
 
-def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], None] | None = None,
+def import_forecasts(db: Ledger, path: str | Path, progress: Callable[[int], None] | None = None,
                      note: str | None = None, *, skip_invalid: bool = False,
                      on_reject: Callable[[str], None] | None = None,
                      rows: Iterable[Row] | None = None, position: Callable[[], int] | None = None,
@@ -152,7 +152,7 @@ def import_forecasts(db: Database, path: str | Path, progress: Callable[[int], N
 
 
 def _forecast_chunk(run: Run, batch: list) -> None:
-    conn, path, seq = run.conn, run.path, run.seq
+    db, path, seq = run.db, run.path, run.seq
     # What the checks need from the database, fetched once for the chunk. A failing row's
     # question and document are fetched too: their checks come before its own error.
     parsed = [(label, rec if rec is not None else getattr(err, "partial", None), err) for label, rec, err in batch]
@@ -161,11 +161,11 @@ def _forecast_chunk(run: Run, batch: list) -> None:
     fids = [rec.fid for _, rec, err in parsed if rec is not None and err is None]
     questions = {r[0]: {"title": r[1], "note": r[2], "resolve_by": r[3], "topics": r[4], "kind": r[5],
                         "topic_list": None}
-                 for r in conn.execute("select id, title, note, resolve_by, topics, kind from questions "
+                 for r in db.execute("select id, title, note, resolve_by, topics, kind from questions "
                                        "where id in (select value from json_each(?))", [json_keys(qids)])}
-    known_docs = {r[0] for r in conn.execute("select id from documents where id in (select value from json_each(?))",
+    known_docs = {r[0] for r in db.execute("select id from documents where id in (select value from json_each(?))",
                                              [json_keys(docs)])}
-    seen = {r[0]: (r[1], r[2]) for r in conn.execute(
+    seen = {r[0]: (r[1], r[2]) for r in db.execute(
         "select id, line, digest from temp._import_seen where id in (select value from json_each(?))", [json_keys(fids)])}
     created_questions: dict[str, dict] = {}   # in order of creation
     changed_questions: dict[str, dict] = {}
@@ -209,15 +209,15 @@ def _forecast_chunk(run: Run, batch: list) -> None:
                        rec.phrase, rec.quote, rec.note, "\x1f".join(rec.author_ids)))
         staged_authors += [(seq, rec.fid, aid, name, i) for i, (aid, name) in
                            enumerate(zip(rec.author_ids, rec.names), 1)]
-    _write_questions(conn, created_questions, changed_questions)
+    _write_questions(db, created_questions, changed_questions)
     # The forecasts wait in the staging tables until the whole file is read (_write_forecasts):
     # no later row is checked against them (repeats are caught by _import_seen), and writing
     # them all at once, in key order, appends to the indexes instead of splitting pages all over.
-    conn.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
-    conn.executemany(
+    db.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
+    db.executemany(
         "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, interval_low, "
         "interval_high, method, phrase, quote, note, authors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
-    conn.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
+    db.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
                      "values (?, ?, ?, ?, ?)", staged_authors)
     run.seq = seq
 
@@ -271,16 +271,16 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     return ({**q, **change} if change else q), False
 
 
-def _write_questions(conn, created: dict[str, dict], changed: dict[str, dict]) -> None:
+def _write_questions(db: Ledger, created: dict[str, dict], changed: dict[str, dict]) -> None:
     if created:
-        conn.executemany(
+        db.executemany(
             "insert into questions (id, title, criteria, resolve_by, topics, note) values (?, ?, null, ?, ?, ?)",
             [(qid, q["title"], q["resolve_by"], q["topics"], q["note"]) for qid, q in created.items()])
     if changed:
-        conn.executemany("update questions set title = ?, note = ?, resolve_by = ?, topics = ? where id = ?",
+        db.executemany("update questions set title = ?, note = ?, resolve_by = ?, topics = ? where id = ?",
                          [(q["title"], q["note"], q["resolve_by"], q["topics"], qid) for qid, q in changed.items()])
         # new topics or a new deadline move the question's forecasts between groups: re-score it
-        conn.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
+        db.executemany("insert or ignore into temp._import_touched values (?)", [(qid,) for qid in changed])
 
 
 #: A file that creates at least this many forecasts, and at least as many as the ledger holds,
@@ -296,47 +296,47 @@ WRITING_FORECASTS = "writing the forecasts"
 def _write_forecasts(run: Run) -> None:
     """Write the file's staged forecasts: new authors, then each forecast created, updated or left
     unchanged by comparison with what is there, in set-based statements over the whole file."""
-    conn, counts = run.conn, run.counts
+    db, counts = run.db, run.counts
     stage(WRITING_FORECASTS)
     # New people, under the first spelling of their name in the file.
-    counts["authors_created"] += conn.execute("""
+    counts["authors_created"] += db.execute("""
         insert into authors (id, name, affiliation)
         select a.author_id, a.name, null from temp._import_forecast_authors a
         where a.rowid in (select min(rowid) from temp._import_forecast_authors group by author_id)
           and not exists (select 1 from authors x where x.id = a.author_id)
         order by a.rowid""").rowcount
     # Created, updated or unchanged, by comparison with what is there.
-    conn.execute(f"""
+    db.execute(f"""
         update temp._import_forecasts as s
         set status = case when {_SAME_FORECAST} then 'unchanged' else 'updated' end, old_question_id = f.question_id
         from main.forecasts f where f.id = s.id""")
-    by_status = dict(conn.execute("select status, count(*) from temp._import_forecasts group by status"))
+    by_status = dict(db.execute("select status, count(*) from temp._import_forecasts group by status"))
     for status, n in by_status.items():
         counts[status] += n
     if by_status.get("updated"):
-        conn.execute("""insert or ignore into temp._import_touched
+        db.execute("""insert or ignore into temp._import_touched
                         select old_question_id from temp._import_forecasts where status = 'updated'""")
-        conn.execute("""
+        db.execute("""
             update main.forecasts as f set question_id = s.question_id, document_id = s.document_id,
                 made_on = s.made_on, probability = s.probability, interval_low = s.interval_low,
                 interval_high = s.interval_high, method = s.method, scale = null, scale_version = null,
                 phrase = s.phrase, quote = s.quote, quote_offset = null, location = null, reasoning = null,
                 coded_by = null, conditional_on = null, note = s.note
             from temp._import_forecasts s where s.id = f.id and s.status = 'updated'""")
-        conn.execute("""delete from main.forecast_authors where forecast_id in
+        db.execute("""delete from main.forecast_authors where forecast_id in
                         (select id from temp._import_forecasts where status = 'updated')""")
     bulk = (by_status.get("created", 0) >= BULK_ROWS
-            and by_status["created"] >= conn.execute("select count(*) from main.forecasts").fetchone()[0])
-    with indexes_built_after(conn, BULK_TABLES) if bulk else nullcontext():
-        conn.execute(f"""
+            and by_status["created"] >= db.execute("select count(*) from main.forecasts").fetchone()[0])
+    with indexes_built_after(db, BULK_TABLES) if bulk else nullcontext():
+        db.execute(f"""
             insert into main.forecasts ({_FORECAST_COLUMNS})
             select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
                    null, null, phrase, quote, null, null, null, null, null, note
             from temp._import_forecasts where status = 'created' order by id""")
-        conn.execute("""
+        db.execute("""
             insert into main.forecast_authors (forecast_id, author_id, position)
             select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
             join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
             order by a.forecast_id, a.author_id""")
-    conn.execute("""insert or ignore into temp._import_touched
+    db.execute("""insert or ignore into temp._import_touched
                     select question_id from temp._import_forecasts where status != 'unchanged'""")

@@ -15,7 +15,7 @@ from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 OUTCOME_REQUIRED = ["question_id", "outcome", "resolved_on"]
 OUTCOME_OPTIONAL = ["evidence", "note", "recorded_by"]
@@ -33,7 +33,7 @@ _OUTCOME_TEMP = (
 _OUTCOME_TEMP_TABLES = ("_import_seen_questions", "_import_outcomes", "_import_evidence", "_import_touched")
 
 
-def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], None] | None = None,
+def import_outcomes(db: Ledger, path: str | Path, progress: Callable[[int], None] | None = None,
                     note: str | None = None, *, skip_invalid: bool = False,
                     on_reject: Callable[[str], None] | None = None,
                     rows: Iterable[Row] | None = None, position: Callable[[], int] | None = None,
@@ -54,9 +54,9 @@ def import_outcomes(db: Database, path: str | Path, progress: Callable[[int], No
 
 
 def _outcome_chunk(run: Run, batch: list) -> None:
-    conn, path = run.conn, run.path
+    db, path = run.db, run.path
     qids = json_keys(item[1][0] for item in batch if item[1] is not None)
-    seen = {r[0]: r[1] for r in conn.execute(
+    seen = {r[0]: r[1] for r in db.execute(
         "select question_id, line from temp._import_seen_questions where question_id in "
         "(select value from json_each(?))", [qids])}
     questions = {r["id"]: r for r in run.db.query(
@@ -65,7 +65,7 @@ def _outcome_chunk(run: Run, batch: list) -> None:
         "select question_id, outcome, resolved_on from current_outcomes where question_id in "
         "(select value from json_each(?))", [qids])}
     # the ids SQLite would give, one after another (the write lock is held)
-    next_id = conn.execute("select coalesce(max(id), 0) + 1 from main.outcomes").fetchone()[0]
+    next_id = db.execute("select coalesce(max(id), 0) + 1 from main.outcomes").fetchone()[0]
     staged, evidence, staged_seen = [], [], []
     for label, parsed, err in batch:
         if parsed is None:
@@ -101,19 +101,19 @@ def _outcome_chunk(run: Run, batch: list) -> None:
         staged.append((next_id, qid, out, on, recorded_by, row_note))
         evidence += [(next_id, i, url) for i, url in enumerate(links, 1)]
         next_id += 1
-    conn.executemany("insert into temp._import_seen_questions (question_id, line) values (?, ?)", staged_seen)
+    db.executemany("insert into temp._import_seen_questions (question_id, line) values (?, ?)", staged_seen)
     if not staged:
         return
-    conn.executemany("insert into temp._import_outcomes (id, question_id, outcome, resolved_on, recorded_by, note) "
+    db.executemany("insert into temp._import_outcomes (id, question_id, outcome, resolved_on, recorded_by, note) "
                      "values (?, ?, ?, ?, ?, ?)", staged)
-    conn.executemany("insert into temp._import_evidence (outcome_id, position, url) values (?, ?, ?)", evidence)
-    run.counts["created"] += conn.execute("""
+    db.executemany("insert into temp._import_evidence (outcome_id, position, url) values (?, ?, ?)", evidence)
+    run.counts["created"] += db.execute("""
         insert into main.outcomes (id, question_id, action, outcome, resolved_on, recorded_by, recorded_at, note, source)
         select id, question_id, 'resolve', outcome, resolved_on, recorded_by, null, note, 'table'
         from temp._import_outcomes order by id""").rowcount
-    conn.execute("""
+    db.execute("""
         insert into main.outcome_evidence (outcome_id, position, url, summary)
         select outcome_id, position, url, null from temp._import_evidence order by outcome_id, position""")
-    conn.execute("insert or ignore into temp._import_touched select question_id from temp._import_outcomes")
-    conn.execute("delete from temp._import_outcomes")
-    conn.execute("delete from temp._import_evidence")
+    db.execute("insert or ignore into temp._import_touched select question_id from temp._import_outcomes")
+    db.execute("delete from temp._import_outcomes")
+    db.execute("delete from temp._import_evidence")

@@ -32,7 +32,7 @@ from tracker.ledger.import_log import log_import
 from tracker.imports.table_file import Row, TableFile
 
 if TYPE_CHECKING:
-    from tracker.ledger.sqlite_utils_lean import Database
+    from tracker.ledger.connection import Ledger
 
 #: rows per batch of database work
 CHUNK = 5000
@@ -45,10 +45,10 @@ MAX_LISTED_REJECTS = 1000
 class Run:
     """Counts, rejects and the TEMP tables of one file's import."""
 
-    def __init__(self, db: Database, path: Path, counts: dict, skip_invalid: bool,
+    def __init__(self, db: Ledger, path: Path, counts: dict, skip_invalid: bool,
                  on_reject: Callable[[str], None] | None, progress: Callable[[int], None] | None,
                  position: Callable[[], int] | None, sha256: str | None = None):
-        self.db, self.conn, self.path, self.counts, self.sha256 = db, db.conn, path, counts, sha256
+        self.db, self.path, self.counts, self.sha256 = db, path, counts, sha256
         self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
         self.rejects: list[dict] = []
         self.seq = 0  # the last staged row's number, across chunks
@@ -71,18 +71,18 @@ class Run:
         """Create the TEMP tables, and give the page caches room while the import runs (SQLite's
         default of 2 MB makes every insert into a large index a read; the caches only grow as
         pages are used, so memory stays well inside the limit)."""
-        self.caches = [(schema, self.conn.execute(f"pragma {schema}.cache_size").fetchone()[0])
+        self.caches = [(schema, self.db.execute(f"pragma {schema}.cache_size").fetchone()[0])
                        for schema in ("main", "temp")]
-        self.conn.execute(f"pragma main.cache_size = -{CACHE_KIB}")
-        self.conn.execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
+        self.db.execute(f"pragma main.cache_size = -{CACHE_KIB}")
+        self.db.execute(f"pragma temp.cache_size = -{TEMP_CACHE_KIB}")
         for statement in ddl:
-            self.conn.execute(statement)
+            self.db.execute(statement)
 
     def drop(self, *tables: str) -> None:
         for t in tables:
-            self.conn.execute(f"drop table if exists temp.{t}")
+            self.db.execute(f"drop table if exists temp.{t}")
         for schema, size in getattr(self, "caches", ()):
-            self.conn.execute(f"pragma {schema}.cache_size = {size}")
+            self.db.execute(f"pragma {schema}.cache_size = {size}")
 
     def finish(self, kind: str) -> None:
         if self.skip_invalid:

@@ -240,23 +240,23 @@ def touched(db: Ledger, question_ids: Iterable[str] | None = None, *, refit: boo
 
 
 @contextmanager
-def indexes_built_after(conn: sqlite3.Connection, tables: list[str]) -> Iterator[None]:
+def indexes_built_after(db: Ledger, tables: list[str]) -> Iterator[None]:
     """Drop the tables' own indexes (their keys stay) for the block, and build them again after it.
 
     For a bulk write that makes a table several times bigger, one sort per index is much cheaper
     than inserting each entry into an index whose pages no longer fit in the cache. Only inside a
     transaction: if the block fails, the indexes are not built here; the rollback brings them back.
     """
-    if not conn.in_transaction:
+    if not db.in_transaction:
         raise RuntimeError("indexes_built_after needs a transaction")
     marks = ", ".join("?" * len(tables))
-    saved = conn.execute(f"select name, sql from sqlite_master where type = 'index' and sql is not null "
+    saved = db.execute(f"select name, sql from sqlite_master where type = 'index' and sql is not null "
                          f"and tbl_name in ({marks}) order by name", tables).fetchall()
     for name, _ in saved:
-        conn.execute(f"drop index [{name}]")
+        db.execute(f"drop index [{name}]")
     yield
     for _, sql in saved:
-        conn.execute(sql)
+        db.execute(sql)
 
 
 def dict_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tracker.ledger.sqlite_utils_lean import Database
+from tracker.ledger.connection import Ledger
 
 from tracker.errors import TrackerError
 from tracker.ledger.outcomes import outcome_log
@@ -48,7 +48,7 @@ def _dump(data: dict) -> str:
                      default_flow_style=False)
 
 
-def _export_outcomes(db: Database, question_ids: list[str]) -> list[dict]:
+def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
     out = []
     for qid in question_ids:
         for o in outcome_log(db, qid, in_force=False):  # the export does not say which
@@ -66,7 +66,7 @@ def _export_outcomes(db: Database, question_ids: list[str]) -> list[dict]:
     return out
 
 
-def _export_file(db: Database, doc: dict | None, forecasts: list[dict], extra_questions: list[str],
+def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_questions: list[str],
                  extra_authors: list[str]) -> str:
     doc_authors: list[str] = []
     body: dict[str, Any] = {}
@@ -123,7 +123,7 @@ def _export_file(db: Database, doc: dict | None, forecasts: list[dict], extra_qu
 UNDOCUMENTED = "no-document.yml"
 
 
-def export_records(db: Database, directory: str | Path) -> list[Path]:
+def export_records(db: Ledger, directory: str | Path) -> list[Path]:
     """Write one file per document, plus no-document.yml for whatever belongs to no document
     (forecasts from flat tables, questions and authors nothing else carries). Returns the paths."""
     directory = Path(directory)

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.ledger.sqlite_utils_lean import Database
+from tracker.ledger.connection import Ledger
 
 from tracker.ledger import connection
 
@@ -37,7 +37,7 @@ class Counts:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def _upsert(db: Database, table: str, row: dict, counts: Counts, keep: tuple[str, ...] = ()) -> str:
+def _upsert(db: Ledger, table: str, row: dict, counts: Counts, keep: tuple[str, ...] = ()) -> str:
     """Insert or update one row by id; 'created', 'updated' or 'unchanged'. Columns in `keep` that the
     row leaves empty keep what the database has (e.g. a document's stored text)."""
     existing = list(db.query(f"select * from [{table}] where id = ?", [row["id"]]))
@@ -55,7 +55,7 @@ def _upsert(db: Database, table: str, row: dict, counts: Counts, keep: tuple[str
     return "updated"
 
 
-def _set_links(db: Database, table: str, key: str, key_value: str, other: str, ids: list[str]) -> bool:
+def _set_links(db: Ledger, table: str, key: str, key_value: str, other: str, ids: list[str]) -> bool:
     """Make the ordered link rows for one owner equal `ids`; True if anything changed."""
     current = [r[other] for r in db.query(
         f"select {other} from {table} where {key} = ? order by position", [key_value])]
@@ -66,7 +66,7 @@ def _set_links(db: Database, table: str, key: str, key_value: str, other: str, i
     return True
 
 
-def _check_references(db: Database, records: list[Record]) -> None:
+def _check_references(db: Ledger, records: list[Record]) -> None:
     """Every id a record points at exists in some record of this import or in the database,
     and no two records of one import define the same thing differently."""
     defined: dict[tuple[str, str], tuple[str, dict]] = {}
@@ -105,7 +105,7 @@ def _check_references(db: Database, records: list[Record]) -> None:
                 raise TrackerError(f"{rec.path}: outcome for unknown question {o['question_id']!r}")
 
 
-def _fit_to_questions(db: Database, records: list[Record]) -> None:
+def _fit_to_questions(db: Ledger, records: list[Record]) -> None:
     """Each forecast and outcome has the shape its question's kind asks for: a probability and
     yes/no/annulled for a yes-no question; a distribution over exactly the question's options
     (put in the options' order) and one of the options, or annulled, for a multiple-choice one."""
@@ -149,9 +149,9 @@ def _fit_to_questions(db: Database, records: list[Record]) -> None:
                 raise TrackerError(f"{w} outcome: {o['outcome']!r} is not one of the options {options} or annulled")
 
 
-def _language(db: Database, document_id: str) -> tuple | None:
+def _language(db: Ledger, document_id: str) -> tuple | None:
     """(language,) of a document in the database, None when it is not there."""
-    return db.conn.execute("select language from documents where id = ?", [document_id]).fetchone()
+    return db.execute("select language from documents where id = ?", [document_id]).fetchone()
 
 
 def _dependency_order(forecasts: list[dict]) -> list[dict]:
@@ -176,7 +176,7 @@ def _dependency_order(forecasts: list[dict]) -> list[dict]:
     return ordered
 
 
-def import_records(db: Database, records: list[Record], texts: list[str | Path] = (),
+def import_records(db: Ledger, records: list[Record], texts: list[str | Path] = (),
                    note: str | None = None) -> dict:
     """Write records (and any document texts, matched by SHA-256) in one transaction.
 
@@ -247,7 +247,7 @@ def _totals(counts: dict[str, Counts]) -> dict[str, int]:
     return {k: sum(c.as_dict()[k] for c in counts.values()) for k in ("created", "updated", "unchanged")}
 
 
-def stale_paths(db: Database, paths: list[Path]) -> list[Path]:
+def stale_paths(db: Ledger, paths: list[Path]) -> list[Path]:
     """Record files whose content differs from what was last imported from that path."""
     stale = []
     for p in paths:
