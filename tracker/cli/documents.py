@@ -1,0 +1,174 @@
+"""Commands for documents and their words: add a document, find its forecasts, and the scales of
+estimative words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tracker.cli.app import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    app,
+    command,
+    open_for_writing,
+    print_json,
+    show,
+)
+from tracker.errors import TrackerError
+
+document_app = typer.Typer(help="Documents: add a brief (.txt, .md, .html, .pdf) or a new version of one.",
+                            no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(document_app, name="document")
+scales_app = typer.Typer(help="Scales of estimative words: list them, or show one with `scales show NAME`.",
+                         invoke_without_command=True, rich_markup_mode=None)
+app.add_typer(scales_app, name="scales")
+ScalesOption = Annotated[Optional[Path], typer.Option(
+    "--scales", envvar="TRACKER_SCALES", help="A directory of your own scale files (*.yml), added to the shipped ones "
+                                              "(env TRACKER_SCALES).")]
+
+
+@document_app.command("add")
+@command
+def document_add(
+    file: Annotated[Path, typer.Argument(help="The document: .txt, .md, .html or .pdf. Metadata may also come from "
+                                              "FILE.meta.yml beside it, or from the file itself.")],
+    id: Annotated[Optional[str], typer.Option("--id", help="The document's id (default: the document these bytes "
+                                                            "already are, else a slug of the title).")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Title (default: from the side file or the file).")] = None,
+    publisher: Annotated[Optional[str], typer.Option(help="Publisher, e.g. the think tank.")] = None,
+    published_on: Annotated[Optional[str], typer.Option(
+        "--published-on", help="Publication date: YYYY-MM-DD or words such as '26. Februar 2019'.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Language, ISO 639-1 (de, en, ...).")] = None,
+    url: Annotated[Optional[str], typer.Option(help="Where the document is published.")] = None,
+    author: Annotated[Optional[list[str]], typer.Option(
+        "--author", help="An author's name, in byline order. Repeatable.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """Add a document to the ledger: its cleaned text, SHA-256 and metadata, in one transaction. The same
+    file again changes nothing; a changed file under the same id is recorded as a new version."""
+    from tracker.intake import dates
+    from tracker.ledger import documents
+
+    day = dates.parse_date(published_on, "--published-on") if published_on else None
+    result = documents.add_document(open_for_writing(db), file, id=id, title=title, publisher=publisher, published_on=day,
+                                    language=lang, url=url, authors=author or None)
+    note = {"created": "added", "unchanged": "unchanged (same SHA-256)", "updated": "metadata or text filled in",
+            "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
+    show(as_json, result, lambda: f"{result['id']}: {note[result['status']]} — {result['title']} "
+                                   f"({result['characters']} characters, sha256 {result['sha256'][:12]}…)")
+
+
+@app.command()
+@command
+def extract(
+    document: Annotated[str, typer.Argument(help="A document id in the ledger, or a file (.txt, .md, .html, .pdf).")],
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", help="de or en (default: the document's language, else guessed from the text).")] = None,
+    draft: Annotated[Optional[Path], typer.Option(
+        "--draft", help="Write the candidates as a draft record (forecasts/ format) to this file.")] = None,
+    event: Annotated[Optional[list[str]], typer.Option(
+        "--event", help="An event and its date for deadlines such as 'nach dem Gipfel': NAME=YYYY-MM-DD. Repeatable.")]
+    = None,
+    prefer: Annotated[Optional[list[str]], typer.Option(
+        "--prefer", help="A scale to prefer when several read a phrase. Repeatable, in order.")] = None,
+    scales: ScalesOption = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """List the sentences that may be forecasts, with the estimative words found and the probability a scale
+    reads them as (or 'uncovered'). --draft writes them as a record for the analyst to finish and import."""
+    from tracker import values
+    from tracker.intake import extract as ex
+    from tracker.intake import wording
+
+    events = {}
+    for item in event or []:
+        name, _, day = item.partition("=")
+        if not name.strip() or not day:
+            raise TrackerError(f"--event {item!r}: write NAME=YYYY-MM-DD")
+        events[name.strip()] = values.iso_date(day.strip(), f"--event {name.strip()}")
+    loaded = wording.load_scales(scales)
+    for name in prefer or []:
+        if name not in loaded:
+            raise TrackerError(f"--prefer {name!r}: no such scale (have: {', '.join(loaded)})")
+    from tracker.ledger import documents
+
+    if Path(document).is_file():
+        row, authors, text = (documents.for_file(open_for_writing(db, create=False), document) if Path(db).exists()
+                              else ex.from_file(document))
+    else:
+        row, authors, text = documents.stored(open_for_writing(db, create=False), document)
+    language = lang or (row.get("language") if row.get("language") in wording.LANGUAGES else None) \
+        or ex.guess_language(text)
+    found = ex.candidates(text, language, scales=loaded, prefer=tuple(prefer or ()),
+                          published_on=row.get("published_on"), events=events)
+    if draft:
+        ex.write_draft(row, found, draft, authors=authors)
+    if as_json:
+        print_json({"document": row["id"], "language": language, "draft": str(draft) if draft else None,
+                     "candidates": [c.as_dict() for c in found]})
+    else:
+        typer.echo(ex.format_candidates(found))
+        if draft:
+            typer.echo(f"Draft written to {draft}: fill in every TODO, then `tracker import {draft}`.")
+
+
+@scales_app.callback()
+@command
+def scales_list(
+    ctx: typer.Context,
+    scales: ScalesOption = None,
+    as_json: JsonOption = False,
+):
+    """List the scales of estimative words: shipped ones and your own (--scales DIR)."""
+    from tracker.cli import text as output
+    from tracker.intake import wording
+
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = [s.as_dict(terms=False) for s in wording.load_scales(scales).values()]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        r["kind"] = "judgement" if r["judgement"] else ("shipped" if r["shipped"] else "user")
+    typer.echo(output.table(rows, [("name", "name", ""), ("version", "version", ""), ("language", "lang", ""),
+                                   ("n_terms", "terms", ""), ("kind", "kind", ""), ("title", "title", "")]))
+
+
+@scales_app.command("show")
+@command
+def scales_show(
+    name: Annotated[str, typer.Argument(help="The scale's name, as `tracker scales` lists it.")],
+    scales: ScalesOption = None,
+    as_json: JsonOption = False,
+):
+    """Show one scale: its source, and every term with its point value, interval and aliases."""
+    from tracker.cli import text as output
+    from tracker.intake import wording
+
+    scale = wording.get_scale(name, scales)
+    data = scale.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"{scale.name} {scale.version} ({scale.language}): {scale.title}")
+    typer.echo(f"source: {scale.source}")
+    if scale.url:
+        typer.echo(f"url: {scale.url}")
+    if scale.judgement:
+        typer.echo("These values are analysts' judgement, each justified below.")
+    if scale.note:
+        typer.echo(f"note: {scale.note}")
+    rows = [{"term": t["term"], "value": t["value"], "low": t["low"], "high": t["high"],
+             "aliases": ", ".join(t["aliases"])} for t in data["terms"]]
+    typer.echo(output.table(rows, [("term", "term", ""), ("value", "p", "pct"), ("low", "low", "pct"),
+                                   ("high", "high", "pct"), ("aliases", "aliases", "")]))
+    for t in data["terms"]:
+        if t.get("justification"):
+            typer.echo(f"  {t['term']}: {t['justification']}")
