@@ -26,8 +26,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from datasette_latency import (FLOOR, PAGES, SEED, build, forecast_ids, free_port, percentile,  # noqa: E402
-                               row_path, serve, stop, wait_ready)
+from datasette_latency import (  # noqa: E402
+    FLOOR,
+    PAGES,
+    SEED,
+    build,
+    forecast_ids,
+    free_port,
+    percentile,
+    row_path,
+    serve,
+    stop,
+    wait_ready,
+)
 
 CALIBRATION_SQL = ("select lower, upper, n, mean_forecast, observed, ci_low, ci_high from calibration_bins "
                    "where scope = 'all' and bins = 10 order by bin")

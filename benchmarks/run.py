@@ -42,9 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from generate import generate  # noqa: E402
 import datasette_latency  # noqa: E402
 from datasette_latency import fresh, hide_pandas  # noqa: E402
+from generate import generate  # noqa: E402
 
 PY = sys.executable
 TRACKER = [PY, "-m", "tracker"]

@@ -44,8 +44,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from tracker.errors import TrackerError
 from tracker import values
+from tracker.errors import TrackerError
 
 _NUMERIC = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})\s*$")
 

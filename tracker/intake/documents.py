@@ -175,9 +175,7 @@ def blocks(text: str) -> list[Block]:
                 cur.text = _join(cur.text, line)
             else:
                 out.append(Block("heading", line))
-        elif cur is None or cur.kind == "heading":
-            out.append(Block("paragraph", line))
-        elif blank_before and not _runs_on(cur.text, line, full):
+        elif cur is None or cur.kind == "heading" or (blank_before and not _runs_on(cur.text, line, full)):
             out.append(Block("paragraph", line))
         else:
             cur.text = _join(cur.text, line)
@@ -290,14 +288,14 @@ def _read_pdf(path: Path, data: bytes) -> tuple[str, str, dict]:
     columns, which briefs are set in."""
     import io
 
+    from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams, LTTextContainer
     from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-    from pdfminer.converter import PDFPageAggregator
-    from pdfminer.psparser import PSLiteral
     from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import PSLiteral
     from pdfminer.utils import decode_text
 
     pages: list[str] = []

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import yaml
 
+from tracker.errors import TrackerError
 from tracker.intake import wording
 from tracker.intake.dates import Deadline, parse_deadline
 from tracker.intake.documents import Block, blocks, normalise
-from tracker.errors import TrackerError
 
 _ABBREVIATIONS = {
     "z.b", "d.h", "u.a", "bzw", "ca", "dr", "prof", "nr", "vgl", "e.v", "usw", "etc", "mio", "mrd", "st",

@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -333,7 +333,7 @@ def get_scale(name: str, directory: str | Path | None = None) -> Scale:
 # ------------------------------------------------------------------------------ matching
 
 # every phrase of every scale, read again on each match: keep them all
-@lru_cache(maxsize=None)
+@cache
 def _phrase_words(phrase: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(fold(phrase)))
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tracker.errors import TrackerError
-from tracker.intake.documents import (METADATA_FIELDS, check_metadata, DOCUMENT_COLUMNS, read_with_side_file,
-                                      fallback_title, read_document)
+from tracker.intake.documents import (
+    DOCUMENT_COLUMNS,
+    METADATA_FIELDS,
+    check_metadata,
+    fallback_title,
+    read_document,
+    read_with_side_file,
+)
 from tracker.ledger.connection import Ledger, touched, writing
 
 

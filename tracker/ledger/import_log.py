@@ -22,6 +22,6 @@ def log_import(db: Ledger, path: str, sha256: str, kind: str, counts: dict) -> N
         return
     db["imports"].insert({
         "path": path, "sha256": sha256, "kind": kind,
-        "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "created": counts["created"], "updated": counts["updated"], "unchanged": counts["unchanged"],
     })

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING
 
 from tracker import values
+from tracker.errors import TrackerError
 from tracker.ledger.audit import analyst
 from tracker.ledger.connection import touched, writing
-from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
@@ -116,7 +115,7 @@ def resolve(db: Ledger, question_id: str, outcome: str, *, resolved_on: str | No
             "outcome": outcome,
             "resolved_on": resolved_on or dt.date.today().isoformat(),
             "recorded_by": recorded_by or analyst(),
-            "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "note": note,
         }
         oid = append_outcome(db, row, evidence or [], source="cli")
@@ -137,7 +136,7 @@ def unresolve(db: Ledger, question_id: str, *, note: str | None = None,
             "outcome": None,
             "resolved_on": None,
             "recorded_by": recorded_by or analyst(),
-            "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "note": note,
         }
         oid = append_outcome(db, row, [], source="cli")

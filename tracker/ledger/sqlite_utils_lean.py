@@ -20,6 +20,6 @@ if "sqlite_utils" not in sys.modules:
         for _name in _blocked:
             sys.modules.pop(_name, None)
 
-from sqlite_utils import Database, Migrations  # noqa: E402
+from sqlite_utils import Database, Migrations
 
 __all__ = ["Database", "Migrations"]

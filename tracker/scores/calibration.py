@@ -14,8 +14,19 @@ from collections.abc import Mapping, Sequence
 from tracker.scores import sums as sufficient
 from tracker.scores.rules import _check_p, _check_y
 from tracker.scores.sums import SHIFT, exact
-from tracker.scores.terms import (BIN_EVENTS, BIN_FORECASTS, BIN_SUM_P, BIN_SUM_P2, BIN_SUM_P_EVENTS, EVENTS,
-                                  FORECASTS, SUM_P, SUM_P2, SUM_P2_EVENTS, SUM_P_EVENTS)
+from tracker.scores.terms import (
+    BIN_EVENTS,
+    BIN_FORECASTS,
+    BIN_SUM_P,
+    BIN_SUM_P2,
+    BIN_SUM_P_EVENTS,
+    EVENTS,
+    FORECASTS,
+    SUM_P,
+    SUM_P2,
+    SUM_P2_EVENTS,
+    SUM_P_EVENTS,
+)
 
 
 def bin_index(p: float, bins: int) -> int:

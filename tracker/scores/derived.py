@@ -78,7 +78,7 @@ def build(db: Ledger) -> None:
                f"objects text not null)")
     db.execute(f"delete from {STATE_TABLE}")
     db.execute(f"insert into {STATE_TABLE} values (?, ?, ?)",
-               [version(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), json.dumps(objects())])
+               [version(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), json.dumps(objects())])
 
 
 def _derive(db: Ledger, changes: Changes) -> None:

@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 import math
 
-from tracker.ledger.connection import Ledger
-
-from tracker.scores import board
-
-from tracker.scores import fits, rules
 from tracker.errors import TrackerError
+from tracker.ledger.connection import Ledger
+from tracker.scores import board, fits, rules
 
 BRIER_SCALE = "0..1"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cache
 
 from tracker.errors import TrackerError
 from tracker.scores import terms as t
@@ -250,7 +250,7 @@ def _t_upper_tail(t: float, df: float) -> float:
     return ix / 2.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def t_quantile(q: float, df: int) -> float:
     """The q-quantile (q > 1/2) of Student's t with df degrees of freedom.
 

@@ -81,7 +81,7 @@ def is_ledger(datasette, database: str | None) -> bool:
     if datasette is None or not database:
         return False
     db = datasette.databases.get(database)
-    if db is None or getattr(db, "is_memory", False) and not getattr(db, "memory_name", None):
+    if db is None or (getattr(db, "is_memory", False) and not getattr(db, "memory_name", None)):
         return False  # not served (yet), or a private in-memory database: nothing to read
     state = _state(datasette)
     known = state.ledgers.get(database)

@@ -31,12 +31,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tracker import __version__
-from tracker.intake.documents import sha256_file
 from tracker.errors import TrackerError
+from tracker.intake.documents import sha256_file
 
 #: Settings of every served instance. `tracker serve` passes the same two limits.
 LIMITS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000}
@@ -174,7 +174,7 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
         cmds = commands(target, name, versions, wheel, metadata=metadata is not None)
         digest = sha256_file(partial / DATABASE)
         manifest = {
-            "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "database": {"file": DATABASE, "sha256": digest, "bytes": copy["bytes"],
                          "integrity_check": copy["integrity_check"],
                          "tables": {t: c["count"] for t, c in sorted(counts["forecasts"]["tables"].items())
