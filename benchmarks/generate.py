@@ -36,7 +36,7 @@ def generate(n: int, out: Path, seed: int = 1) -> tuple[Path, Path]:
     with fpath.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["question_id", "author", "probability", "made_on", "resolve_by", "topic"])
-        for a, q, m in zip(authors, questions, made):
+        for a, q, m in zip(authors, questions, made, strict=True):
             key = (int(a), int(q), int(m))
             if key in seen:
                 continue

@@ -169,7 +169,7 @@ def compare(tracker_scores: list[dict], tracker_cal: dict, pandas_out: dict) -> 
     cal = pandas_out["calibration"]
     if len(cal["bins"]) != len(tracker_cal["bins"]):
         raise SystemExit("tracker and pandas have different calibration bins")
-    for a, b in zip(tracker_cal["bins"], cal["bins"]):
+    for a, b in zip(tracker_cal["bins"], cal["bins"], strict=True):
         for key in b:
             diff(a[key], b[key], f"bin {b['lower']}.{key}")
     for key, value in cal.items():

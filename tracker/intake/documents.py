@@ -114,7 +114,7 @@ def drop_furniture(text: str) -> str:
     real_pages = sum(1 for p in pages if p.strip())
     repeated = {k for k, n in counts.items() if n >= 2 and n * 2 >= real_pages}
     out = []
-    for page, edge in zip(pages, edges):
+    for page, edge in zip(pages, edges, strict=True):
         lines = page.split("\n")
         filled = [i for i, line in enumerate(lines) if line.strip()]
         outer = set(filled[:2] + filled[-2:])

@@ -206,7 +206,7 @@ def future_tense(sentence: str, lang: str) -> str | None:
             if w == "werden" and raw_words[i - 1:i] and raw_words[i - 1][:1].islower() and (
                     prev.startswith("ge") or prev.endswith("t")):
                 continue  # a passive infinitive: "vorgelegt werden (können)"
-            after = [(rw, fw) for rw, fw in zip(raw_words[i + 1:], words[i + 1:]) if rw[:1].islower()]
+            after = [(rw, fw) for rw, fw in zip(raw_words[i + 1:], words[i + 1:], strict=True) if rw[:1].islower()]
             if after and _infinitive(after[-1][1]):
                 return f"{raw_words[i]} … {after[-1][0]}"
             before = raw_words[i - 1] if i > 0 else ""

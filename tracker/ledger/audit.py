@@ -158,4 +158,4 @@ def _keys_for(db: Ledger, table: str, column: str, value: str) -> list[dict]:
             + (f"pk_{column} = ?" if column in pks else f"json_extract(updated_values, '$.{column}') = ?"),
             [value]).fetchall():
         found.add(tuple(row))
-    return [dict(zip(pks, k)) for k in sorted(found, key=str)]
+    return [dict(zip(pks, k, strict=True)) for k in sorted(found, key=str)]

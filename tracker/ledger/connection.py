@@ -89,7 +89,7 @@ class Ledger:
         cursor = self.conn.execute(sql, params)
         columns = [d[0] for d in cursor.description]
         for row in cursor:
-            yield dict(zip(columns, row))
+            yield dict(zip(columns, row, strict=True))
 
     @property
     def in_transaction(self) -> bool:
@@ -264,4 +264,4 @@ def dict_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[s
     cursor = conn.execute(sql, params)
     columns = [d[0] for d in cursor.description]
     for row in cursor:
-        yield dict(zip(columns, row))
+        yield dict(zip(columns, row, strict=True))

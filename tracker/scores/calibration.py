@@ -127,7 +127,7 @@ def value_counts(ps: Sequence[float], ys: Sequence[int]) -> dict[float, list[int
     """{forecast value: [events, non-events]}, what the AUC is computed from."""
     f, o = _validated_arrays(ps, ys)
     counts: dict[float, list[int]] = {}
-    for fi, oi in zip(f, o):
+    for fi, oi in zip(f, o, strict=True):
         counts.setdefault(fi, [0, 0])[1 - oi] += 1
     return counts
 
@@ -153,7 +153,7 @@ def sums_of(ps: Sequence[float], ys: Sequence[int], bins: int) -> dict[str, int]
     """The calibration sums of a set of forecasts (see forecast_terms)."""
     f, o = _validated_arrays(ps, ys)
     sums: dict[str, int] = {}
-    for fi, oi in zip(f, o):
+    for fi, oi in zip(f, o, strict=True):
         sufficient.add(sums, forecast_terms(fi, oi, bins))
     return sums
 

@@ -116,7 +116,7 @@ def adjusted_table(db: Ledger, *, min_n: int = 1) -> list[dict]:
 
 def board_fit(db: Ledger, board: str = "adjusted") -> dict:
     row = db.execute("select fitted_at, pairs, stale_writes from board_fits where board = ?", [board]).fetchone()
-    return dict(zip(("fitted_at", "pairs", "stale_writes"), row)) if row else \
+    return dict(zip(("fitted_at", "pairs", "stale_writes"), row, strict=True)) if row else \
         {"fitted_at": None, "pairs": 0, "stale_writes": 0}
 
 
