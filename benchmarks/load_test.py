@@ -124,4 +124,5 @@ if __name__ == "__main__":
               f"{report['requests']} requests, {report['requests_per_second']} per second, {report['errors']} errors; "
               f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms")
         for name, p in report["pages"].items():
-            print(f"  {name:<18} {p['requests']:>6} requests  p50 {p['p50_ms']} ms  p99 {p['p99_ms']} ms  errors {p['errors']}")
+            print(f"  {name:<18} {p['requests']:>6} requests  p50 {p['p50_ms']} ms  p99 {p['p99_ms']} ms  "
+                  f"errors {p['errors']}")

@@ -278,7 +278,8 @@ TARGETS = [
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| N | figure | tracker | baseline | ratio | target | met |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| N | figure | tracker | baseline | ratio | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         for label, key, base, target in TARGETS:
             ratio = r[key] / r[base]
@@ -298,7 +299,8 @@ def report(results: list[dict]) -> str:
             lines.append(f"| {r['n']:,} | {label} | {r[key]:.2f} s | {r[base]:.2f} s ({base_name}) | "
                          f"{r[key] / r[base]:.2f}x | | |")
         lines.append(f"| {r['n']:,} | outcomes import (scores everything) | {r['outcomes_s']:.2f} s | | | | |")
-        lines.append(f"| {r['n']:,} | re-import, same file | {r['reimport_s']:.2f} s | {r['import_s']:.2f} s (import) | "
+        lines.append(f"| {r['n']:,} | re-import, same file | {r['reimport_s']:.2f} s | "
+                     f"{r['import_s']:.2f} s (import) | "
                      f"{r['reimport_s'] / r['import_s']:.2f}x | changes nothing | "
                      f"{'yes' if r['reimport_unchanged'] else 'NO'} |")
         lines.append(f"| {r['n']:,} | rescore (full) | {r['rescore_s']:.2f} s | | | | |")
@@ -310,8 +312,9 @@ def report(results: list[dict]) -> str:
         lines += ["", f"Growth from N = {a['n']:,} to N = {b['n']:,} ({growth:.0f}x the forecasts); "
                       "exponent 1 is linear:", "",
                   "| figure | smallest N | largest N | grew | exponent |", "| --- | --- | --- | --- | --- |"]
-        for key in ("floor_s", "bound_s", "bound_no_audit_s", "import_s", "import_no_audit_s", "outcomes_s", "reimport_s", "import_mb", "score_s",
-                    "calibration_s", "pandas_s", "resolve_s", "help_s", "rescore_s"):
+        for key in ("floor_s", "bound_s", "bound_no_audit_s", "import_s", "import_no_audit_s", "outcomes_s",
+                    "reimport_s", "import_mb", "score_s", "calibration_s", "pandas_s", "resolve_s", "help_s",
+                    "rescore_s"):
             x, y = a[key], b[key]
             unit = "MB" if key.endswith("mb") else "s"
             lines.append(f"| {key} | {x:.2f} {unit} | {y:.2f} {unit} | {y / x:.1f}x | "

@@ -161,19 +161,21 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
     if m:
         n, unit = _COMING[_UNITS[m.group(1)]]
         return _add(published, n, unit), f"'coming {_UNITS[m.group(1)]}' = {n} {unit} after publication"
-    m = re.fullmatch(r"(?:(?:innerhalb|binnen|within|in|over|during|im laufe|in the course)(?: (?:von|der|des|the|of|next))*"
+    m = re.fullmatch(r"(?:(?:innerhalb|binnen|within|in|over|during|im laufe|in the course)"
+                     r"(?: (?:von|der|des|the|of|next))*"
                      r") (\S+) (tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|"
                      r"day|days|week|weeks|month|months|year|years)", s)
     if m and _number(m.group(1)) is not None:
         n, unit = _number(m.group(1)), _UNITS[m.group(2)]
         return _add(published, n, unit), f"within a span: publication date + {n} {unit[:-1] if n == 1 else unit}"
-    if re.fullmatch(_LEAD + r"(?:ende |end of )?(?:dieses jahres|des jahres|diesen jahres|this year|the year|dieses jahr|"
-                    r"in diesem jahr|year-end|year end|jahresende)", s):
+    if re.fullmatch(_LEAD + r"(?:ende |end of )?(?:dieses jahres|des jahres|diesen jahres|this year|the year|"
+                    r"dieses jahr|in diesem jahr|year-end|year end|jahresende)", s):
         return dt.date(year, 12, 31), "end of the publication year"
     if re.fullmatch(_LEAD + r"(?:(?:ende |end of )?(?:naechsten|kommenden|naechstes|kommendes) jahr(?:es)?|"
                     r"(?:the )?(?:end of )?next year|(?:the )?following year)", s):
         return dt.date(year + 1, 12, 31), "'next year' = by 31 December of the following year"
-    if re.fullmatch(_LEAD + r"(?:(?:ende |end of )?(?:naechsten|kommenden) monats?|(?:the )?(?:end of )?next month)", s):
+    if re.fullmatch(_LEAD + r"(?:(?:ende |end of )?(?:naechsten|kommenden) monats?|(?:the )?(?:end of )?next month)",
+                    s):
         y, mo = (year + 1, 1) if published.month == 12 else (year, published.month + 1)
         return _month_end(y, mo), "'next month' = by the last day of the following month"
     m = re.fullmatch(_LEAD + r"(?:(?:ende|end of|end-|end)\s*)?(\d{4})", s)

@@ -367,7 +367,8 @@ _Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2
 
 
 def _date(value):
-    return dt.date.fromisoformat(value) if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else value
+    return (dt.date.fromisoformat(value) if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+            else value)
 
 
 def draft_record(document: dict, found: list[Candidate], authors: list[dict] | None = None) -> dict:
@@ -453,7 +454,8 @@ def evaluate(found: list[Candidate], forecasts: list[dict]) -> dict:
               if f.get("quote") and f.get("quote_offset") is not None]
     found_quotes = [q for q in quotes if any(overlaps(q, s) for s in spans)]
     hits = [s for s in spans if any(overlaps(q, s) for q in quotes)]
-    return {"curated": len(quotes), "found": len(found_quotes), "recall": len(found_quotes) / len(quotes) if quotes else None,
+    return {"curated": len(quotes), "found": len(found_quotes),
+            "recall": len(found_quotes) / len(quotes) if quotes else None,
             "candidates": len(spans), "hits": len(hits), "precision": len(hits) / len(spans) if spans else None}
 
 
@@ -465,8 +467,9 @@ def from_file(path: str | Path) -> tuple[dict, list[dict], str]:
     from tracker import values
     from tracker.intake.documents import read_document
 
-    raw, cleaned, sha, meta = read_document(path)
-    doc_id = meta.get("id") or values.slugify(meta.get("title") or "")[:80].strip("-") or values.slugify(Path(path).stem)
+    _raw, cleaned, sha, meta = read_document(path)
+    doc_id = (meta.get("id") or values.slugify(meta.get("title") or "")[:80].strip("-")
+              or values.slugify(Path(path).stem))
     doc = {"id": doc_id, "title": meta.get("title") or Path(path).stem, "sha256": sha,
            **{k: meta.get(k) for k in ("publisher", "series", "published_on", "published_on_note", "language", "url")}}
     names = meta.get("authors") or []

@@ -142,8 +142,8 @@ def record_changes(db: Ledger, record_id: str, kind: str | None = None) -> list[
             changes += row_changes(db, table, pk)
             if table == "outcomes":
                 for (eid,) in db.execute(
-                        "select distinct pk_id from _history_json_outcome_evidence e where json_extract(e.updated_values, "
-                        "'$.outcome_id') = ?", [pk["id"]]).fetchall():
+                        "select distinct pk_id from _history_json_outcome_evidence e "
+                        "where json_extract(e.updated_values, '$.outcome_id') = ?", [pk["id"]]).fetchall():
                     changes += row_changes(db, "outcome_evidence", {"id": eid})
     return sorted(changes, key=lambda c: (c["at"], AUDITED.index(c["table"]), c["change"]))
 

@@ -44,7 +44,7 @@ def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
     ("revised"). Returns {id, status, version, sha256, title, ...}.
     """
     path = Path(path)
-    raw, cleaned, sha, carried, side = read_with_side_file(path)
+    _raw, cleaned, sha, carried, side = read_with_side_file(path)
     given = {k: v for k, v in metadata.items() if v is not None}
     unknown = [k for k in given if k not in METADATA_FIELDS]
     if unknown:
@@ -90,8 +90,8 @@ def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
         if authors and [a["id"] for a in authors] != current and ("authors" in explicit or not current):
             _set_authors(db, doc_id, authors)
             status = "updated" if status == "unchanged" else status
-        version = list(db.query("select * from document_versions where document_id = ? order by version desc limit 1",
-                                [doc_id]))[0]
+        [version] = db.query("select * from document_versions where document_id = ? order by version desc limit 1",
+                             [doc_id])
         if status in ("created", "revised") or (status == "updated" and version["source"] is None):
             db.execute("update document_versions set source = ? where id = ?", [str(path), version["id"]])
         doc = db["documents"].get(doc_id)
@@ -154,7 +154,7 @@ def for_file(db: Ledger, path: str | Path) -> tuple[dict, list[dict], str]:
     else one made from the file's metadata (not stored)."""
     from tracker.intake.extract import from_file
 
-    raw, cleaned, sha, meta = read_document(path)
+    _raw, cleaned, sha, _meta = read_document(path)
     for row in db.query("select document_id from document_versions where sha256 = ? order by id desc limit 1", [sha]):
         doc = get_document(db, row["document_id"])
         return doc, document_authors(db, doc["id"]), cleaned

@@ -56,7 +56,8 @@ def outcome_log(db: Ledger, question_id: str, *, in_force: bool = True) -> list[
 def append_outcome(db: Ledger, row: dict, evidence: list[dict], source: str) -> int:
     """Append one record to the outcome log, with its evidence; returns its id. (Inside a write.)"""
     outcome_id = db.execute(
-        f"insert into outcomes ({', '.join(OUTCOME_FIELDS)}, source) values ({', '.join('?' * len(OUTCOME_FIELDS))}, ?)",
+        f"insert into outcomes ({', '.join(OUTCOME_FIELDS)}, source) "
+        f"values ({', '.join('?' * len(OUTCOME_FIELDS))}, ?)",
         [row.get(k) for k in OUTCOME_FIELDS] + [source]).lastrowid
     db.executemany("insert into outcome_evidence (outcome_id, position, url, summary) values (?, ?, ?, ?)",
                         [(outcome_id, n, e["url"], e.get("summary")) for n, e in enumerate(evidence, 1)])

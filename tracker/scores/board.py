@@ -299,7 +299,8 @@ class Delta:
         for qid, rows in groupby(cursor, key=lambda r: r[0]):
             question: dict[str, int] = {}
             values: dict[float, list[int]] = defaultdict(lambda: [0, 0])
-            for (_, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,
+            # topics is read after the loop, from the question's last row: every row carries the same
+            for (_, p, outcome, brier, log, clipped, sph, bucket, authors, doc, topics, p_low, p_high,  # noqa: B007
                  readings) in rows:
                 y = 1 if outcome == "yes" else 0
                 terms = calib.forecast_terms(p, y, CALIBRATION_BINS)
@@ -318,7 +319,7 @@ class Delta:
                 sens = sufficient.sensitivity_terms(p, y, brier, p_low, p_high, readings)
                 for a in author_ids:
                     add(sums[("author", a)], sens, sign)
-            for key in [("all", "all")] + [("topic", t) for t in json.loads(topics)]:  # the same on every row
+            for key in [("all", "all")] + [("topic", topic) for topic in json.loads(topics)]:  # the same on every row
                 add(sums[key], question, sign)
                 for p, (events, non_events) in values.items():
                     counts = auc[(*key, p)]
@@ -330,8 +331,8 @@ class Delta:
                                   ("peer_scores", t.PEER, "peer_score")):
             for a, v in db.execute(f"select author_id, {column} from {table} {scope}", params):
                 add(sums[("author", a)], sufficient.moments((v,), of), sign)
-        for authors, b, log in db.execute(f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}",
-                                               params):
+        for authors, b, log in db.execute(
+                f"select author_ids, brier_multi, log_score from multiple_choice_scores {scope}", params):
             terms = sufficient.moments((b,), t.MULTIPLE_CHOICE)
             terms[t.MC_LOG_SUM] = sufficient.exact(log)
             for a in json.loads(authors):

@@ -40,7 +40,7 @@ def bin_index(p: float, bins: int) -> int:
     with K = 3 is in bin 1, whose lower edge is that very float.
     """
     _check_p(p)
-    if type(bins) is not int or bins < 1:  # a plain positive int, the common case, skips the ABC check
+    if type(bins) is not int or bins < 1:  # a plain positive int, the common case, skips the ABC check  # noqa: SIM102
         if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
             raise ValueError(f"bins must be a positive integer, got {bins!r}")
     K = int(bins)

@@ -20,7 +20,8 @@ GROUPS = [
     ("Ledger tables", "What analysts record: documents, authors, questions, forecasts, outcomes, "
                       "and the log of imports. Full-text indexes are FTS5 virtual tables kept in step by triggers."),
     ("Derived score tables", "Computed from the ledger, never typed in, and kept current by every write "
-                             "(see [scoring.md](scoring.md)); `tracker rescore` recomputes their rows, and `tracker migrate` rebuilds them when their definition changes."),
+                             "(see [scoring.md](scoring.md)); `tracker rescore` recomputes their rows, and "
+                             "`tracker migrate` rebuilds them when their definition changes."),
     ("Audit trail", "sqlite-history-json's log of every change to the audited tables "
                     "(see [guarantees.md](guarantees.md#audit-trail))."),
     ("Views", "Plain SQL, readable from any SQLite client."),

@@ -249,7 +249,8 @@ ROW_PAGES = {"forecasts": _forecast_page_vars, "documents": _document_page_vars,
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if view_name != "row" or table not in ROW_PAGES or request is None or not site_metadata.is_ledger(datasette, database):
+    if (view_name != "row" or table not in ROW_PAGES or request is None
+            or not site_metadata.is_ledger(datasette, database)):
         return {}
 
     async def inner():
@@ -290,7 +291,8 @@ def reliability_svg(bins: list[dict], size: int = 320) -> Markup:
     for t in (0, 0.5, 1):
         parts.append(f'<text x="{x(t)}" y="{size - pad + 14}" font-size="10" text-anchor="middle">{t:.0%}</text>')
         parts.append(f'<text x="{pad - 4}" y="{y(t) + 3}" font-size="10" text-anchor="end">{t:.0%}</text>')
-    parts.append(f'<text x="{size / 2}" y="{size - 6}" font-size="11" text-anchor="middle">forecast (mean in bin)</text>')
+    parts.append(f'<text x="{size / 2}" y="{size - 6}" font-size="11" text-anchor="middle">'
+                 'forecast (mean in bin)</text>')
     parts.append(f'<text x="10" y="{size / 2}" font-size="11" text-anchor="middle" '
                  f'transform="rotate(-90 10 {size / 2})">how often it happened</text>')
     for b in bins:
