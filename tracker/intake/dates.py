@@ -53,7 +53,7 @@ _NUMERIC = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})\s*$")
 def _ambiguous(s: str) -> bool:
     """A numeric date such as 03/04/2019 that could be read day/month or month/day."""
     m = _NUMERIC.match(s)
-    return bool(m) and m.group(1) != m.group(2) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12
+    return m is not None and m.group(1) != m.group(2) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12
 
 
 def parse_date(text: str, where: str, *, today: dt.date | None = None) -> str:
@@ -165,9 +165,10 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
                      r"(?: (?:von|der|des|the|of|next))*"
                      r") (\S+) (tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|"
                      r"day|days|week|weeks|month|months|year|years)", s)
-    if m and _number(m.group(1)) is not None:
-        n, unit = _number(m.group(1)), _UNITS[m.group(2)]
-        return _add(published, n, unit), f"within a span: publication date + {n} {unit[:-1] if n == 1 else unit}"
+    if m and (span := _number(m.group(1))) is not None:
+        unit = _UNITS[m.group(2)]
+        return (_add(published, span, unit),
+                f"within a span: publication date + {span} {unit[:-1] if span == 1 else unit}")
     if re.fullmatch(_LEAD + r"(?:ende |end of )?(?:dieses jahres|des jahres|diesen jahres|this year|the year|"
                     r"dieses jahr|in diesem jahr|year-end|year end|jahresende)", s):
         return dt.date(year, 12, 31), "end of the publication year"
@@ -184,13 +185,13 @@ def _rules(s: str, published: dt.date) -> tuple[dt.date, str | None] | None:
     m = re.fullmatch(_LEAD + r"(?:(?:ende|end of|end-|end|im|in)\s*)?(\w+)(?: (\d{4}))?", s)
     if m and m.group(1) in _MONTHS:
         month = _MONTHS[m.group(1)]
-        y = _year(m.group(2))
-        if y is None:
+        named = _year(m.group(2))
+        if named is None:
             end = _month_end(year, month)
             if end < published:
                 end = _month_end(year + 1, month)
             return end, "a month without a year = the next one ending on or after publication"
-        return _month_end(y, month), "a month = its last day"
+        return _month_end(named, month), "a month = its last day"
     m = re.fullmatch(_LEAD + r"(?:q([1-4])|([1-4])q|(\S+) (?:quartal|quarter)(?: of)?) ?(\d{4})?", s)
     if m:
         q = int(m.group(1) or m.group(2) or 0) or _ORDINALS.get(m.group(3) or "")

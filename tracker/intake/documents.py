@@ -346,19 +346,24 @@ _HTML_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pr
 def _read_html(path: Path, data: bytes) -> tuple[str, str, dict]:
     """BeautifulSoup (with Python's own html.parser): tolerant of broken markup, and it finds the
     encoding from the bytes and <meta charset>."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
 
     soup = BeautifulSoup(data, "html.parser")
     raw = soup.decode()
     meta: dict = {}
 
+    def attr(el: Tag, name: str) -> str:
+        # a str for every attribute read here; only multi-valued ones (class, rel) are lists
+        value = el.get(name, "")
+        return value if isinstance(value, str) else ""
+
     def tag(**attrs) -> str | None:
         el = soup.find("meta", attrs=attrs)
-        return el.get("content", "").strip() or None if el else None
+        return attr(el, "content").strip() or None if el else None
 
     meta["title"] = (tag(name="citation_title") or tag(property="og:title")
                      or (soup.title.get_text(" ", strip=True) if soup.title else None))
-    authors = [el.get("content", "").strip() for el in soup.find_all("meta", attrs={"name": "citation_author"})]
+    authors = [attr(el, "content").strip() for el in soup.find_all("meta", attrs={"name": "citation_author"})]
     if not authors and tag(name="author"):
         authors = _split_names(tag(name="author") or "")
     meta["authors"] = [a for a in authors if a]
@@ -372,11 +377,11 @@ def _read_html(path: Path, data: bytes) -> tuple[str, str, dict]:
     canonical = soup.find("link", rel="canonical")
     meta["url"] = (canonical.get("href") if canonical else None) or tag(property="og:url")
     html = soup.find("html")
-    if html and html.get("lang"):
-        meta["language"] = html["lang"].split("-")[0].lower()
+    if html and attr(html, "lang"):
+        meta["language"] = attr(html, "lang").split("-")[0].lower()
     for el in soup.find_all(_HTML_FURNITURE):
         el.decompose()
-    for el in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo"]}):
+    for el in soup.find_all(role=["navigation", "banner", "contentinfo"]):
         el.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")

@@ -355,7 +355,7 @@ TODO = "TODO"
 
 
 class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):  # type: ignore[override]
+    def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
 
 

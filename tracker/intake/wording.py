@@ -90,7 +90,7 @@ class Scale:
     shipped: bool = True
 
     def as_dict(self, terms: bool = True) -> dict:
-        d = {"name": self.name, "title": self.title, "version": self.version, "language": self.language,
+        d: dict = {"name": self.name, "title": self.title, "version": self.version, "language": self.language,
              "source": self.source, "url": self.url, "judgement": self.judgement, "note": self.note,
              "shipped": self.shipped, "path": self.path, "n_terms": len(self.terms)}
         if terms:
@@ -446,7 +446,7 @@ def readings(phrase: str, *, scales: dict[str, Scale] | None = None) -> list[Mat
     varies. One reading per scale (its longest covering term); empty when no scale covers it."""
     out: dict[str, Match] = {}
     for m in match(phrase, None, scales=scales):
-        if m.covered and (m.scale not in out or (m.end - m.start) > (out[m.scale].end - out[m.scale].start)):
+        if m.scale is not None and (m.scale not in out or (m.end - m.start) > (out[m.scale].end - out[m.scale].start)):
             out[m.scale] = m
     return list(out.values())
 
