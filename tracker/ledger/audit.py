@@ -52,7 +52,8 @@ class ChangeGroup:
     command that changes nothing leaves no trace (importing twice must leave the database as it was)."""
 
     def __init__(self, db: Ledger, note: str | None):
-        self.db, self.note, self.group = db, note, None
+        self.db, self.note = db, note
+        self.group: int | None = None
 
     def __enter__(self):
         if not enabled(self.db):

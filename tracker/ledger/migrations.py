@@ -11,10 +11,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError
 from tracker.ledger.audit import AUDITED
 from tracker.ledger.sqlite_utils_lean import Database, Migrations
+
+if TYPE_CHECKING:
+    from tracker.ledger.connection import Ledger
 
 migrations = Migrations("tracker")
 
@@ -24,7 +28,7 @@ migrations = Migrations("tracker")
 LEGACY_LAST_STEP = "m017_audit_group_indexes"
 
 
-def script(db: Database, sql: str) -> None:
+def script(db: Database | Ledger, sql: str) -> None:
     """Run several statements inside the caller's transaction (sqlite3's executescript would
     commit first, so a failing step could leave half a schema behind)."""
     statement = ""

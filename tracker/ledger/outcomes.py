@@ -59,6 +59,7 @@ def append_outcome(db: Ledger, row: dict, evidence: list[dict], source: str) -> 
         f"insert into outcomes ({', '.join(OUTCOME_FIELDS)}, source) "
         f"values ({', '.join('?' * len(OUTCOME_FIELDS))}, ?)",
         [row.get(k) for k in OUTCOME_FIELDS] + [source]).lastrowid
+    assert outcome_id is not None  # an insert always sets it
     db.executemany("insert into outcome_evidence (outcome_id, position, url, summary) values (?, ?, ?, ?)",
                         [(outcome_id, n, e["url"], e.get("summary")) for n, e in enumerate(evidence, 1)])
     return outcome_id
