@@ -239,8 +239,8 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
             where co.outcome in ('yes', 'no') {out.scope}
             order by fa.author_id, f.question_id, f.made_on, f.id""", out.params)
     # one (author, question) series at a time, in date order
-    for (author, qid), series in groupby(cursor, key=lambda r: (r[0], r[1])):
-        series = list(series)
+    for (author, qid), group in groupby(cursor, key=lambda r: (r[0], r[1])):
+        series = list(group)
         forecasts = [(dt.date.fromisoformat(made_on), p) for _, _, made_on, p, _, _ in series]
         end_on, y = series[0][4], 1 if series[0][5] == "yes" else 0
         first = forecasts[0][0]
@@ -394,8 +394,8 @@ def _apply(db: Ledger, delta: Delta, full: bool) -> None:
                     rows.append(row)
             if sums.get(t.FORECASTS):
                 head = {"scope": scope, "key": key, "bins": CALIBRATION_BINS}
-                table, summary = _calibration(sums, counts[key])
-                bins += [{**head, "bin": calib.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
+                bin_rows, summary = _calibration(sums, counts[key])
+                bins += [{**head, "bin": calib.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in bin_rows]
                 summaries.append({**head, **summary})
             if scope == "author" and sums.get(t.BRIER.n):
                 scenarios += _scenarios(key, sums)
@@ -437,8 +437,9 @@ def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int
     table = calib.table_from_sums(sums, bins)
     murphy = calib.murphy_from_sums(sums, bins)
     yates = calib.yates_from_sums(sums)
-    summary = {k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty",
-                                      "within_bin_variance", "within_bin_covariance")}
+    summary: dict[str, float | int | None] = {
+        k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
+                               "within_bin_covariance")}
     summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
                                                      "covariance")})
     summary["auc"] = calib.auc_from_counts(counts)
@@ -517,7 +518,7 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     if not db.in_transaction:
         raise RuntimeError("board.refresh: call it inside the write's transaction")
     full = question_ids is None
-    qids = None if full else sorted(set(question_ids))
+    qids = None if question_ids is None else sorted(set(question_ids))
     if not full and not qids:
         return
     delta = Delta()
@@ -540,7 +541,7 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     stage(STAGES[4])
     _apply(db, delta, full)
     _question_scores(db, qids, delta)
-    delta = None  # let the fit below reuse its memory: on a full rescore it is the largest
+    del delta  # let the fit below reuse its memory: on a full rescore it is the largest
     if refit is None:
         refit = full or _scored_pairs(db) <= REFIT_LIMIT
     if refit:

@@ -143,7 +143,8 @@ def forecast_terms(p: float, y: int, bins: int) -> dict[str, int]:
     a = exact(p)
     a2 = a * a
     k = bin_index(p, bins)
-    terms = {FORECASTS: 1, SUM_P: a, SUM_P2: a2, BIN_FORECASTS[k]: 1, BIN_SUM_P[k]: a, BIN_SUM_P2[k]: a2}
+    terms: dict[str, int] = {FORECASTS: 1, SUM_P: a, SUM_P2: a2,
+                             BIN_FORECASTS[k]: 1, BIN_SUM_P[k]: a, BIN_SUM_P2[k]: a2}
     if y:
         terms.update({EVENTS: 1, SUM_P_EVENTS: a, SUM_P2_EVENTS: a2, BIN_EVENTS[k]: 1, BIN_SUM_P_EVENTS[k]: a})
     return terms

@@ -80,7 +80,8 @@ def paired_comparison(
     return out
 
 
-def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]) -> dict[Hashable, dict[str, float | int]]:
+def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]
+                        ) -> dict[Hashable, dict[str, float | int | None]]:
     """Difficulty-adjusted Brier by two-way fixed effects, brier_ij = a_i + b_j + u_ij.
 
     As ForecastBench's leaderboard (``src/leaderboard/main.py``, ``two_way_fixed_effects``:
@@ -157,7 +158,7 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]) -> dic
     # An author alone in their component shares no question with anyone: every question effect
     # there absorbs their score exactly, so the interval would be a spurious zero width.
     authors_in = np.bincount(label[:n_a])
-    out: dict[Hashable, dict[str, float | int]] = {}
+    out: dict[Hashable, dict[str, float | int | None]] = {}
     for author, i in authors.items():
         n = int(n_by_author[i]) if authors_in[label[i]] > 1 else 1
         out[author] = {

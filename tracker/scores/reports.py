@@ -90,7 +90,7 @@ def score_table(db: Ledger, by: str = "author", *, min_n: int = 1) -> list[dict]
     out = []
     for r in rows:
         rec = {by: r.pop(key)}
-        if label_table:
+        if label is not None:  # (a group has a label column exactly when it has a label table)
             rec[label] = r.pop("_label")
         if by == "horizon":
             rec["order"] = [b for b, _ in rules.HORIZON_BUCKETS].index(rec[by])

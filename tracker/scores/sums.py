@@ -132,8 +132,9 @@ def mean_interval(sums: Mapping[str, int], of: t.Moments = SAMPLE, level: float 
 def score_terms(brier: float, log: float, clipped: bool, sph: float) -> dict[str, int]:
     """One forecast's contribution to its groups' score moments."""
     b, l_, s = exact(brier), exact(log), exact(sph)
-    terms = {t.BRIER.n: 1, t.BRIER.sum: b, t.BRIER.sum_sq: b * b, t.LOG.n: 1, t.LOG.sum: l_, t.LOG.sum_sq: l_ * l_,
-             t.SPHERICAL.n: 1, t.SPHERICAL.sum: s, t.SPHERICAL.sum_sq: s * s}
+    terms: dict[str, int] = {t.BRIER.n: 1, t.BRIER.sum: b, t.BRIER.sum_sq: b * b,
+                             t.LOG.n: 1, t.LOG.sum: l_, t.LOG.sum_sq: l_ * l_,
+                             t.SPHERICAL.n: 1, t.SPHERICAL.sum: s, t.SPHERICAL.sum_sq: s * s}
     if clipped:
         terms[t.LOG_CLIPPED] = 1
     return terms
@@ -146,8 +147,8 @@ def sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: floa
     phrase (as a difference from the recorded Brier, so uncovered forecasts add nothing).
     `readings` is the forecast's {scale: value} as JSON, or None."""
     best, worst = (p_high, p_low) if y else (p_low, p_high)
-    terms = {t.BRIER_AT_LOW: exact((p_low - y) ** 2), t.BRIER_AT_HIGH: exact((p_high - y) ** 2),
-             t.BRIER_BEST: exact((best - y) ** 2), t.BRIER_WORST: exact((worst - y) ** 2)}
+    terms: dict[str, int] = {t.BRIER_AT_LOW: exact((p_low - y) ** 2), t.BRIER_AT_HIGH: exact((p_high - y) ** 2),
+                             t.BRIER_BEST: exact((best - y) ** 2), t.BRIER_WORST: exact((worst - y) ** 2)}
     if readings:
         import json
 
@@ -178,7 +179,7 @@ def summary_from_sums(sums: Mapping[str, int]) -> dict:
         "n": n, "brier": brier_, "brier_ci_low": b_low, "brier_ci_high": b_high,
         "brier_gj": double(brier_), "brier_gj_ci_low": double(b_low), "brier_gj_ci_high": double(b_high),
         "log_score": log, "log_score_ci_low": l_low, "log_score_ci_high": l_high,
-        "log_score_bits": log / math.log(2), "log_clipped_n": sums.get(t.LOG_CLIPPED, 0),
+        "log_score_bits": None if log is None else log / math.log(2), "log_clipped_n": sums.get(t.LOG_CLIPPED, 0),
         "spherical": sph, "spherical_ci_low": s_low, "spherical_ci_high": s_high,
         "base_rate": base,
         # A skill score falls as Brier rises, so the interval's ends swap.

@@ -162,6 +162,7 @@ async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dic
 
     forecast = await _one(datasette, database, "select question_id, document_id from forecasts where id = ?",
                           [forecast_id])
+    assert forecast is not None  # Datasette answers 404 for a missing row before asking for these
     qid = forecast["question_id"]
     history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(Ledger(conn), qid))
     scores = await _one(datasette, database, "select * from forecast_scores where forecast_id = ?", [forecast_id])
