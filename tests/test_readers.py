@@ -504,6 +504,9 @@ def test_publish_pins_datasette_its_plugins_and_tracker(snapshot):
         names = set(wheel.namelist())
         assert {"tracker/site/plugin.py", "tracker/site/publish.py", "tracker/site/templates/row-forecasts-authors.html",
                 "tracker/py.typed"} <= names
+        # the schema a ledger is built from, and the site's metadata, travel with the code
+        assert {"tracker/ledger/schema.sql", "tracker/ledger/audit.sql", "tracker/scores/schema.sql",
+                "tracker/site/metadata.yml", "tracker/intake/scales/icd-203.yml"} <= names
         info = f"tracker-{__version__}.dist-info"
         assert "tracker = tracker.site.plugin" in wheel.read(f"{info}/entry_points.txt").decode()
         record = wheel.read(f"{info}/RECORD").decode().splitlines()

@@ -73,7 +73,7 @@ def pins() -> dict[str, str]:
 
 
 def build_wheel(dest: Path) -> Path:
-    """A wheel of the installed tracker package (code, templates, scales), written without a build
+    """A wheel of the installed tracker package (code, templates, scales, schema), written without a build
     backend or network: the files as installed, its metadata and entry points, and a RECORD."""
     import tracker
 
@@ -86,7 +86,7 @@ def build_wheel(dest: Path) -> Path:
         raise TrackerError("tracker's installed metadata is incomplete; reinstall it with pip")
     files = sorted(p for p in package.rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts
-                   and (p.suffix in (".py", ".html", ".yml") or p.name == "py.typed"))
+                   and (p.suffix in (".py", ".html", ".yml", ".sql") or p.name == "py.typed"))
     contents = [(f"tracker/{p.relative_to(package).as_posix()}", p.read_bytes()) for p in files]
     contents += [(f"{info}/METADATA", metadata.encode()), (f"{info}/entry_points.txt", entry_points.encode()),
                  (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: tracker.site.publish\nRoot-Is-Purelib: true\n"
