@@ -23,7 +23,10 @@ import sys
 
 def main(source: str, ledger: str) -> None:
     from tracker.imports.cells import slugify as author_id  # an author's id, cached as the import caches it
-    from tracker.imports.forecast_rows import BULK_TABLES, table_forecast_id  # the key tracker gives a row without an id
+    from tracker.imports.forecast_rows import (
+        BULK_TABLES,
+        table_forecast_id,  # the key tracker gives a row without an id
+    )
     from tracker.ledger.connection import indexes_built_after
 
     conn = sqlite3.connect(ledger, isolation_level=None)

@@ -221,9 +221,9 @@ RECORDS = {"ia-2019-summit.yml": ANN_2019, "ib-2019-outlook.yml": BOB_2019, "ia-
 
 def build_ledger(directory: Path) -> Path:
     """Write the record files into `directory` and import them into `directory`/forecasts.db."""
-    from tracker.scores.derived import open_db
     from tracker.ledger.records.load import load_record
     from tracker.ledger.records.write import import_records
+    from tracker.scores.derived import open_db
 
     records = directory / "records"
     records.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports.adapters.fatebook import fatebook_question_id
 from tracker.cli import app
 from tracker.errors import TrackerError
+from tracker.imports.adapters.fatebook import fatebook_question_id
 from tracker.imports.dispatch import import_file
 
 from conftest import dump

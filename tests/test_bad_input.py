@@ -8,8 +8,8 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports.adapters.fatebook import FATEBOOK_REQUIRED
 from tracker.cli import app
+from tracker.imports.adapters.fatebook import FATEBOOK_REQUIRED
 
 from conftest import SMALL_RECORD
 
@@ -200,9 +200,9 @@ def test_read_only_database(tmp_path, small_record, db_path):
     import shutil
     import subprocess
 
-    from tracker.scores.derived import open_db
     from tracker.ledger.records.load import load_record
     from tracker.ledger.records.write import import_records
+    from tracker.scores.derived import open_db
 
     db = open_db(db_path)
     import_records(db, [load_record(small_record)])

@@ -21,8 +21,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from readers_data import build_ledger
 from tracker.cli import app
+
+from readers_data import build_ledger
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"

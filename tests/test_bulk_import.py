@@ -10,13 +10,13 @@ import tracemalloc
 import pytest
 from typer.testing import CliRunner
 
-from tracker.imports import dispatch, forecast_rows, run
 from tracker.cli import app
-from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
-from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports import dispatch, forecast_rows, run
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.scores.derived import open_db
 
 from conftest import derived, dump
 

@@ -19,11 +19,11 @@ import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from tracker.site import plugin as datasette_plugin
-from tracker.site.plugin import decimals, percent, reading
-from tracker.scores.derived import open_db
 from tracker.ledger.records.load import load_record
 from tracker.ledger.records.write import import_records
+from tracker.scores.derived import open_db
+from tracker.site import plugin as datasette_plugin
+from tracker.site.plugin import decimals, percent, reading
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "tracker" / "site" / "metadata.yml"
 

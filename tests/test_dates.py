@@ -2,8 +2,8 @@
 
 import pytest
 
-from tracker.intake.dates import parse_date, parse_deadline
 from tracker.errors import TrackerError
+from tracker.intake.dates import parse_date, parse_deadline
 
 PUBLISHED = "2019-02-26"
 EVENTS = {"Gipfel": "2019-02-28", "Hanoi-Gipfel": "2019-02-28", "summit": "2019-02-28"}

@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
+from tracker.errors import TrackerError
 from tracker.intake.documents import clean_text, find_quote, normalise, read_document, read_text_file
 from tracker.ledger.documents import add_document, document_versions, search
-from tracker.errors import TrackerError
 from tracker.ledger.records.load import load_record
 from tracker.ledger.records.write import import_records
 

@@ -7,10 +7,17 @@ import yaml
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.intake.documents import normalise
 from tracker.errors import TrackerError
-from tracker.intake.extract import (candidates, evaluate, find_deadline, future_tense, sentences, split_sentences,
-                             write_draft)
+from tracker.intake.documents import normalise
+from tracker.intake.extract import (
+    candidates,
+    evaluate,
+    find_deadline,
+    future_tense,
+    sentences,
+    split_sentences,
+    write_draft,
+)
 from tracker.ledger.records.load import load_record
 
 from conftest import HANOI_BRIEF, HANOI_RECORD, needs_brief

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tracker.errors import TrackerError
 from tracker.ledger.backup import backup
 from tracker.scores.derived import open_db
-from tracker.errors import TrackerError
 
 ROWS = 6000
 
@@ -101,8 +101,9 @@ print("done", w)
 
 def test_eight_writers_while_datasette_reads(tmp_path, db_path):
     """8 processes × 50 writes (25 imports and 25 resolves each) while Datasette reads."""
-    from datasette.app import Datasette
     import asyncio
+
+    from datasette.app import Datasette
 
     open_db(db_path).close()
     script = tmp_path / "writer.py"

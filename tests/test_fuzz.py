@@ -6,13 +6,12 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.intake import dates
-
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.ledger.records.load import load_record
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.intake import dates
+from tracker.ledger.records.load import load_record
 
 from conftest import SMALL_RECORD
 

@@ -9,27 +9,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from conftest import derived, rescored_copy
 from scipy import stats
 
-from tracker.scores import reports
-
-from tracker.scores import board
-
-from tracker.scores import calibration
-
-from tracker.scores import sums as sufficient
-
 from tracker import stages
-from tracker.scores import terms
-
-from tracker.imports import forecast_rows
-from tracker.ledger.connection import writing
-from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
-from tracker.ledger.outcomes import resolve, unresolve
+from tracker.imports import forecast_rows
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.ledger.connection import writing
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.scores import board, calibration, reports, terms
+from tracker.scores import sums as sufficient
+from tracker.scores.derived import open_db
+
+from conftest import derived, rescored_copy
 
 # ------------------------------------------------------------------ exact sums
 
@@ -378,9 +371,10 @@ def test_a_refresh_reports_its_stages_in_order(db, tmp_path):
 def test_a_record_that_changes_its_documents_language_rereads_its_phrases(small_db, small_record):
     """The same through a record file: re-importing it with another language re-scores the
     document's forecasts."""
-    from conftest import SMALL_RECORD
     from tracker.ledger.records.load import load_record
     from tracker.ledger.records.write import import_records
+
+    from conftest import SMALL_RECORD
 
     def readings():
         value = small_db.execute("select readings from forecast_scores where forecast_id = 'f1'").fetchone()[0]

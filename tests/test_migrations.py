@@ -5,12 +5,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.ledger.audit import AUDITED
-from tracker.ledger.outcomes import resolve
-
-from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
+from tracker.ledger.audit import AUDITED
 from tracker.ledger.migrations import migrations
+from tracker.ledger.outcomes import resolve
+from tracker.scores.derived import open_db
 
 
 def test_fresh_database_has_the_schema(db):

@@ -7,11 +7,11 @@ import pytest
 import scoringrules
 
 from tracker.errors import TrackerError
+from tracker.imports.forecast_rows import import_forecasts
 from tracker.ledger.outcomes import resolve
+from tracker.ledger.records.export import export_records
 from tracker.ledger.records.load import load_record
 from tracker.ledger.records.write import import_records
-from tracker.ledger.records.export import export_records
-from tracker.imports.forecast_rows import import_forecasts
 
 from conftest import dump
 

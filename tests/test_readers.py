@@ -27,11 +27,12 @@ from datasette.app import Datasette
 from datasette.utils import make_dockerfile
 from typer.testing import CliRunner
 
-from readers_data import build_ledger
 from tracker import __version__
-from tracker.site import publish
 from tracker.cli import app
+from tracker.site import publish
 from tracker.site.plugin import decimals, percent, query_cells, reliability_svg
+
+from readers_data import build_ledger
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "tracker" / "site" / "metadata.yml"
 METADATA = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
@@ -660,9 +661,9 @@ def test_publish_replaces_only_a_snapshot(ledger, tmp_path, monkeypatch):
 
 
 def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(ledger, tmp_path, monkeypatch):
+    from tracker.ledger.outcomes import resolve
     from tracker.scores import board
     from tracker.scores.derived import open_db
-    from tracker.ledger.outcomes import resolve
 
     path = tmp_path / "forecasts.db"  # a copy of the module's ledger, which the other tests read
     source, copy = sqlite3.connect(ledger), sqlite3.connect(path)

@@ -2,11 +2,11 @@ import shutil
 
 import pytest
 
-from tracker.scores.derived import open_db
 from tracker.errors import TrackerError
+from tracker.ledger.records.export import export_records
 from tracker.ledger.records.load import load_record
 from tracker.ledger.records.write import import_records
-from tracker.ledger.records.export import export_records
+from tracker.scores.derived import open_db
 
 from conftest import HANOI_RECORD, SMALL_RECORD, dump
 

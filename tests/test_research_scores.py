@@ -7,17 +7,16 @@ import numpy as np
 import pytest
 from scipy import stats
 from sklearn.calibration import calibration_curve
-from conftest import derived, rescored_copy
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from tracker.scores import reports
-
-from tracker.scores import board
 from tracker.cli import app
-from tracker.ledger.outcomes import resolve, unresolve
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+from tracker.scores import board, reports
+
+from conftest import derived, rescored_copy
 
 runner = CliRunner()
 

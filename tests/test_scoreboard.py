@@ -8,10 +8,11 @@ import pytest
 import scoringrules
 from scipy import stats
 
-from conftest import derived, rescored_copy
-from tracker.ledger.outcomes import resolve, unresolve
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.ledger.outcomes import resolve, unresolve
+
+from conftest import derived, rescored_copy
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import random
 
 import pytest
 
-from tracker.scores import calibration
-from tracker.scores import fits
 from tracker import values
-from tracker.scores import rules
+from tracker.scores import calibration, fits, rules
 
 D0 = dt.date(2024, 3, 1)
 

@@ -12,9 +12,7 @@ from scipy import stats
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-from tracker.scores import calibration
-from tracker.scores import fits
-from tracker.scores import rules
+from tracker.scores import calibration, fits, rules
 
 RNG = np.random.default_rng(20240601)
 PS = np.round(RNG.uniform(0, 1, 200), 3)

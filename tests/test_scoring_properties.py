@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.scores import calibration
-from tracker.scores import fits
-from tracker.scores import rules
+from tracker.scores import calibration, fits, rules
 
 FAST = settings(max_examples=80, deadline=None)
 

@@ -6,9 +6,9 @@ import time
 
 from datasette.app import Datasette
 
-from tracker.scores.derived import open_db
 from tracker.ledger.records.load import load_record
 from tracker.ledger.records.write import import_records
+from tracker.scores.derived import open_db
 
 SLOW = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000000) "
         "select count(*) from n")

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from tracker.scores import board
-from tracker.ledger.connection import LATEST_STEP
-from tracker.scores.derived import open_db
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
+from tracker.ledger.connection import LATEST_STEP
+from tracker.scores import board
+from tracker.scores.derived import open_db
 
 #: never needed to record one outcome: sqlite-utils (60-70 ms to import), dateparser (dates in
 #: words only), pandas, pydantic (which Typer 0.28 and later load to check every option), and

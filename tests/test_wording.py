@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from tracker.intake import wording
 from tracker.errors import TrackerError
+from tracker.intake import wording
 from tracker.ledger.records.load import load_record
 
 from conftest import HANOI_RECORD
@@ -164,8 +164,8 @@ def test_missing_scale_directory_and_unknown_scale(tmp_path):
 def test_alternative_readings_for_the_sensitivity_analysis(db, monkeypatch):
     import json
 
-    from tracker.scores import board
     from tracker.ledger.records.write import import_records
+    from tracker.scores import board
 
     assert wording.alternative_readings("wird keine größere Klarheit", "de") == [("house-de", 0.15)]
     assert wording.alternative_readings("soll", "de") == []

@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
-from tracker.ledger.connection import writing
-from tracker.intake.documents import sha256_file
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
 from tracker.imports.progress import ProgressBar
+from tracker.intake.documents import sha256_file
+from tracker.ledger.connection import writing
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger

@@ -12,15 +12,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.stages import stage
-
 from tracker import values
-from tracker.ledger.connection import indexes_built_after
-from tracker.ledger.forecast_rules import TABLE, check_forecast, check_made_by_deadline
 from tracker.errors import TrackerError
 from tracker.imports.cells import blank, iso_date, json_keys, probability, slug, slugify, split, topic_list
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
+from tracker.ledger.connection import indexes_built_after
+from tracker.ledger.forecast_rules import TABLE, check_forecast, check_made_by_deadline
+from tracker.stages import stage
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger

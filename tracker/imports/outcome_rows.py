@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.ledger.outcomes import fit_outcome
 from tracker.imports.cells import iso_date, json_keys, slug, split
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
+from tracker.ledger.outcomes import fit_outcome
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger

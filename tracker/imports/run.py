@@ -23,13 +23,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.ledger import connection
-
-from tracker.ledger.connection import writing
-from tracker.intake.documents import sha256_file
 from tracker.errors import TrackerError
-from tracker.ledger.import_log import log_import
 from tracker.imports.table_file import Row, TableFile
+from tracker.intake.documents import sha256_file
+from tracker.ledger import connection
+from tracker.ledger.connection import writing
+from tracker.ledger.import_log import log_import
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger

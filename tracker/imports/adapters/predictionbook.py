@@ -47,6 +47,7 @@ from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, day, forecast_id
 from tracker.imports.table_file import TableFile
 
+
 class PredictionBook(Adapted):
     def _predictions(self) -> Iterator[tuple[str, dict | TrackerError]]:
         """(where, prediction) for each prediction in the file."""

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tracker.ledger.connection import Ledger
 
 from tracker.errors import TrackerError
+from tracker.ledger.connection import Ledger
 from tracker.ledger.outcomes import outcome_log
 from tracker.ledger.records.load import AUTHOR_FIELDS, DOCUMENT_FIELDS
 

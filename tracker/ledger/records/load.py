@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from tracker import values
-from tracker.intake.documents import sha256_bytes
 from tracker.errors import TrackerError
+from tracker.intake.documents import sha256_bytes
 from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline
 from tracker.ledger.records.yaml_lines import read_yaml
 

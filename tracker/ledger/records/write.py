@@ -9,14 +9,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.ledger.connection import Ledger
-
-from tracker.ledger import connection
-
 from tracker import values
-from tracker.intake.documents import read_text_file, sha256_file
-from tracker.ledger.connection import writing
 from tracker.errors import TrackerError
+from tracker.intake.documents import read_text_file, sha256_file
+from tracker.ledger import connection
+from tracker.ledger.connection import Ledger, writing
 from tracker.ledger.import_log import last_sha256, log_import
 from tracker.ledger.outcomes import append_outcome, existing_outcome_keys, outcome_key
 from tracker.ledger.records.load import Record

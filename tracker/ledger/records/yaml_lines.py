@@ -8,6 +8,7 @@ import yaml
 
 from tracker.errors import TrackerError
 
+
 class _Map(dict):
     """A mapping that knows the line it starts on."""
 
