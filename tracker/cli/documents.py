@@ -4,7 +4,7 @@ estimative words."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,7 @@ app.add_typer(document_app, name="document")
 scales_app = typer.Typer(help="Scales of estimative words: list them, or show one with `scales show NAME`.",
                          invoke_without_command=True, rich_markup_mode=None)
 app.add_typer(scales_app, name="scales")
-ScalesOption = Annotated[Optional[Path], typer.Option(
+ScalesOption = Annotated[Path | None, typer.Option(
     "--scales", envvar="TRACKER_SCALES", help="A directory of your own scale files (*.yml), added to the shipped ones "
                                               "(env TRACKER_SCALES).")]
 
@@ -36,15 +36,15 @@ ScalesOption = Annotated[Optional[Path], typer.Option(
 def document_add(
     file: Annotated[Path, typer.Argument(help="The document: .txt, .md, .html or .pdf. Metadata may also come from "
                                               "FILE.meta.yml beside it, or from the file itself.")],
-    id: Annotated[Optional[str], typer.Option("--id", help="The document's id (default: the document these bytes "
-                                                            "already are, else a slug of the title).")] = None,
-    title: Annotated[Optional[str], typer.Option(help="Title (default: from the side file or the file).")] = None,
-    publisher: Annotated[Optional[str], typer.Option(help="Publisher, e.g. the think tank.")] = None,
-    published_on: Annotated[Optional[str], typer.Option(
+    id: Annotated[str | None, typer.Option("--id", help="The document's id (default: the document these bytes "
+                                                        "already are, else a slug of the title).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title (default: from the side file or the file).")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Publisher, e.g. the think tank.")] = None,
+    published_on: Annotated[str | None, typer.Option(
         "--published-on", help="Publication date: YYYY-MM-DD or words such as '26. Februar 2019'.")] = None,
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Language, ISO 639-1 (de, en, ...).")] = None,
-    url: Annotated[Optional[str], typer.Option(help="Where the document is published.")] = None,
-    author: Annotated[Optional[list[str]], typer.Option(
+    lang: Annotated[str | None, typer.Option("--lang", help="Language, ISO 639-1 (de, en, ...).")] = None,
+    url: Annotated[str | None, typer.Option(help="Where the document is published.")] = None,
+    author: Annotated[list[str] | None, typer.Option(
         "--author", help="An author's name, in byline order. Repeatable.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -67,14 +67,14 @@ def document_add(
 @command
 def extract(
     document: Annotated[str, typer.Argument(help="A document id in the ledger, or a file (.txt, .md, .html, .pdf).")],
-    lang: Annotated[Optional[str], typer.Option(
+    lang: Annotated[str | None, typer.Option(
         "--lang", help="de or en (default: the document's language, else guessed from the text).")] = None,
-    draft: Annotated[Optional[Path], typer.Option(
+    draft: Annotated[Path | None, typer.Option(
         "--draft", help="Write the candidates as a draft record (forecasts/ format) to this file.")] = None,
-    event: Annotated[Optional[list[str]], typer.Option(
+    event: Annotated[list[str] | None, typer.Option(
         "--event", help="An event and its date for deadlines such as 'nach dem Gipfel': NAME=YYYY-MM-DD. Repeatable.")]
     = None,
-    prefer: Annotated[Optional[list[str]], typer.Option(
+    prefer: Annotated[list[str] | None, typer.Option(
         "--prefer", help="A scale to prefer when several read a phrase. Repeatable, in order.")] = None,
     scales: ScalesOption = None,
     db: DbOption = DEFAULT_DB,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -33,9 +33,9 @@ def import_(
                                            "fatebook (Fatebook's CSV export) or predictionbook (PredictionBook "
                                            "JSON); the adapters' mappings are in docs/adapters.md.")]
     = "record",
-    text: Annotated[Optional[list[Path]], typer.Option(
+    text: Annotated[list[Path] | None, typer.Option(
         "--text", help="A document's full text to store; matched to its document by SHA-256. Repeatable.")] = None,
-    note: Annotated[Optional[str], typer.Option(help="Why: kept in the audit trail with every change made.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why: kept in the audit trail with every change made.")] = None,
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Tables and adapters: report each bad row (FILE:LINE: reason, on stderr or in the "
                                "--json summary) and import the rest, instead of stopping at the first.")] = False,
@@ -79,15 +79,15 @@ def resolve(
     question_id: Annotated[str, typer.Argument(help="The question's id.")],
     outcome: Annotated[str, typer.Option(
         "--outcome", help="yes, no or annulled (also 1, 0, true, false); for a multiple-choice question, an option.")],
-    on: Annotated[Optional[str], typer.Option(
+    on: Annotated[str | None, typer.Option(
         "--on", help="When the outcome became known: YYYY-MM-DD or words like '28 February 2019'. Default: today.")]
     = None,
-    evidence: Annotated[Optional[list[str]], typer.Option(
+    evidence: Annotated[list[str] | None, typer.Option(
         "--evidence", help="A link to the evidence. Repeatable.")] = None,
-    summary: Annotated[Optional[list[str]], typer.Option(
+    summary: Annotated[list[str] | None, typer.Option(
         "--summary", help="What the evidence shows, in your words; one per --evidence, in order.")] = None,
-    note: Annotated[Optional[str], typer.Option(help="Any judgement call behind the outcome.")] = None,
-    by: Annotated[Optional[str], typer.Option("--by", help="Who records it (default: $TRACKER_ANALYST or login name).")]
+    note: Annotated[str | None, typer.Option(help="Any judgement call behind the outcome.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who records it (default: $TRACKER_ANALYST or login name).")]
     = None,
     correct: Annotated[bool, typer.Option(
         "--correct", help="Correct the outcome in force; the earlier record is kept in the history.")] = False,
@@ -120,8 +120,8 @@ def resolve(
 @command
 def unresolve(
     question_id: Annotated[str, typer.Argument(help="The question's id.")],
-    note: Annotated[Optional[str], typer.Option(help="Why the outcome is withdrawn.")] = None,
-    by: Annotated[Optional[str], typer.Option("--by", help="Who records it (default: $TRACKER_ANALYST or login name).")]
+    note: Annotated[str | None, typer.Option(help="Why the outcome is withdrawn.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who records it (default: $TRACKER_ANALYST or login name).")]
     = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -141,7 +141,7 @@ def history(
     changes: Annotated[bool, typer.Option(
         "--changes", help="Show the audit trail: every change to the record, old and new values, who and why.")]
     = False,
-    kind: Annotated[Optional[str], typer.Option(
+    kind: Annotated[str | None, typer.Option(
         help="question, forecast, document or author, where an id names more than one.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,

@@ -4,7 +4,7 @@ head, sensitivity to the reading of the words, and a full rescore."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,9 +25,9 @@ from tracker.errors import TrackerError
 @app.command()
 @command
 def forecasts(
-    author: Annotated[Optional[str], typer.Option(help="Only this author's forecasts (id or name).")] = None,
-    question: Annotated[Optional[str], typer.Option(help="Only forecasts on this question id.")] = None,
-    document: Annotated[Optional[str], typer.Option(help="Only forecasts from this document id.")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author's forecasts (id or name).")] = None,
+    question: Annotated[str | None, typer.Option(help="Only forecasts on this question id.")] = None,
+    document: Annotated[str | None, typer.Option(help="Only forecasts from this document id.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
@@ -68,9 +68,9 @@ def score(
 @app.command()
 @command
 def calibration(
-    author: Annotated[Optional[str], typer.Option(help="Only this author's forecasts (id or name).")] = None,
-    document: Annotated[Optional[str], typer.Option(help="Only forecasts from this document id.")] = None,
-    topic: Annotated[Optional[str], typer.Option(help="Only forecasts on questions with this topic.")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author's forecasts (id or name).")] = None,
+    document: Annotated[str | None, typer.Option(help="Only forecasts from this document id.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only forecasts on questions with this topic.")] = None,
     bins: Annotated[int, typer.Option(help="Number of equal-width probability bins.")] = 10,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -121,8 +121,8 @@ def sensitivity(
 @app.command()
 @command
 def rescore(
-    note: Annotated[Optional[str], typer.Option(help="Why: kept in the audit trail (a rescore changes only "
-                                                     "derived score tables, so normally nothing is kept).")] = None,
+    note: Annotated[str | None, typer.Option(help="Why: kept in the audit trail (a rescore changes only "
+                                                  "derived score tables, so normally nothing is kept).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -32,7 +32,7 @@ def publish(
         help="Where it will be served: package (a Docker image), cloudrun, vercel or fly.")] = "package",
     name: Annotated[str, typer.Option(help="Name of the image, service, project or app on the target.")]
     = "tracker-forecasts",
-    metadata: Annotated[Optional[Path], typer.Option(
+    metadata: Annotated[Path | None, typer.Option(
         help="Datasette metadata of your own (a title, a licence) to publish over the site's.")] = None,
     run: Annotated[bool, typer.Option("--run", help="Run the publish command instead of only printing it.")] = False,
     db: DbOption = DEFAULT_DB,
@@ -70,9 +70,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
     records_dir: Annotated[Path, typer.Option("--forecasts", help="The record files to build from.")]
     = Path("forecasts"),
-    metadata: Annotated[Optional[Path], typer.Option(
+    metadata: Annotated[Path | None, typer.Option(
         help="Datasette metadata of your own, merged over the site's (which the plugin supplies).")] = None,
-    text: Annotated[Optional[list[Path]], typer.Option(
+    text: Annotated[list[Path] | None, typer.Option(
         "--text", help="Document texts to store, matched by SHA-256. Repeatable.")] = None,
     build_only: Annotated[bool, typer.Option("--build-only", help="Build or update the database, don't serve.")]
     = False,
