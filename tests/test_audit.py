@@ -3,7 +3,6 @@
 import json
 import sqlite3
 
-import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app

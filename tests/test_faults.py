@@ -1,7 +1,5 @@
 """The ledger under faults: SIGKILL mid-import, concurrent analysts, backups while writing."""
 
-import json
-import os
 import random
 import signal
 import sqlite3
@@ -9,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 

@@ -166,7 +166,7 @@ def test_document_page_shows_unscored_and_annulled_forecasts_as_such(ds, cli):
     assert "<td>open</td>" in row_html(html, "data-forecast", "joint-yongbyon")
     assert "“nahezu sicher”" in row_html(html, "data-forecast", "joint-test")
     scores = {r["document"]: r for r in cli("score", "--by", "document")}["ia-2020-review"]
-    assert scores["n"] == 3 and f'<strong class="n">3</strong>' in html
+    assert scores["n"] == 3 and '<strong class="n">3</strong>' in html
 
 
 def test_author_page_shows_record_scores_and_calibration(ds, cli):

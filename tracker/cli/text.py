@@ -27,7 +27,7 @@ def table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
 def import_summary(result: dict) -> str:
     parts = []
     for kind, c in result.items():
-        bits = [f"{c[k]} {k}" for k in ("read", "created", "updated", "unchanged") if k in c and c[k]]
+        bits = [f"{c[k]} {k}" for k in ("read", "created", "updated", "unchanged") if c.get(k)]
         parts.append(f"{kind}: {', '.join(bits) or 'nothing'}")
     return "\n".join(parts)
 

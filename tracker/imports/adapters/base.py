@@ -25,7 +25,7 @@ def day(value: object) -> object:
         try:
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             if stamp.tzinfo is not None:
-                return stamp.astimezone(dt.timezone.utc).date().isoformat()
+                return stamp.astimezone(dt.UTC).date().isoformat()
         except ValueError:
             pass
     m = _DAY.match(text)
