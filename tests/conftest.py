@@ -131,7 +131,8 @@ def derived(db) -> dict[str, list[dict]]:
     for table in DERIVED:
         columns = [r[1] for r in db.execute(f"pragma table_info([{table}])")]
         order = ", ".join(f"[{c}]" for c in columns)
-        out[table] = [dict(zip(columns, row)) for row in db.execute(f"select * from [{table}] order by {order}")]
+        out[table] = [dict(zip(columns, row, strict=True))
+                      for row in db.execute(f"select * from [{table}] order by {order}")]
     return out
 
 

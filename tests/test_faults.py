@@ -124,7 +124,7 @@ def test_eight_writers_while_datasette_reads(tmp_path, db_path):
     results = [p.communicate(timeout=300) for p in procs]
     stop.set()
     t.join(timeout=30)
-    for p, (out, err) in zip(procs, results):
+    for p, (out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-2000:]
         assert "locked" not in err
     conn = sqlite3.connect(db_path)

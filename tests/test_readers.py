@@ -189,7 +189,7 @@ def test_author_page_shows_record_scores_and_calibration(ds, cli):
     assert calibration["source"] == "stored" and calibration["n"] == scores["n"]
     rows = re.findall(r'<tr data-bin="\d+">(.*?)</tr>', html, re.S)
     assert len(rows) == len(calibration["bins"]) == 6
-    for row, b in zip(rows, calibration["bins"]):
+    for row, b in zip(rows, calibration["bins"], strict=True):
         assert f'<td>{percent(b["lower"])}–{percent(b["upper"])}</td><td class="n">{b["n"]}</td>' in row
         assert f'<td class="observed">{percent(b["observed"])}</td>' in row
         assert f"{percent(b['ci_low'])} to {percent(b['ci_high'])}" in row
@@ -236,7 +236,7 @@ def test_leaderboard_is_the_cli_scoreboard(ds, cli, min_n):
     expected = cli("score", "--min-n", min_n or "1")
     assert [r["author_id"] for r in rows] == [e["author"] for e in expected]
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
-    for r, e in zip(rows, expected):
+    for r, e in zip(rows, expected, strict=True):
         assert r["name"] == e["name"] and r["board"] == "raw"
         assert {k: r[k] for k in LEADERBOARD_FIELDS} == {k: e[k] for k in LEADERBOARD_FIELDS}
     assert len(rows) == (2 if min_n == "4" else 3)
@@ -254,7 +254,7 @@ def test_leaderboard_adjusted_is_the_cli_adjusted_board(ds, cli):
     expected = cli("score", "--adjusted")
     assert [r["author_id"] for r in rows] == [e["author"] for e in expected]
     fields = ("n", "brier", "adjusted_brier", "adjusted_ci_low", "adjusted_ci_high")
-    for r, e in zip(rows, expected):
+    for r, e in zip(rows, expected, strict=True):
         assert {k: r[k] for k in fields} == {k: e[k] for k in fields}
         assert r["board"] == "difficulty-adjusted, all topics"
 

@@ -107,7 +107,7 @@ def test_skill_scores_worked_set() -> None:
     ps = [0.9, 0.6, 0.2, 0.1, 0.3]
     ys = [1, 1, 0, 0, 0]
     # Briers 0.01, 0.16, 0.04, 0.01, 0.09 -> mean 0.062; base rate 0.4 -> climatology 0.24.
-    mean_bs = math.fsum(rules.brier(p, y) for p, y in zip(ps, ys)) / len(ps)
+    mean_bs = math.fsum(rules.brier(p, y) for p, y in zip(ps, ys, strict=True)) / len(ps)
     assert mean_bs == pytest.approx(0.062)
     assert rules.climatology_reference(ys) == pytest.approx(0.24)
     assert rules.CHANCE_REFERENCE == 0.25

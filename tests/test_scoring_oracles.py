@@ -28,7 +28,7 @@ def test_brier_matches_scoringrules_and_properscoring(p: float, y: int) -> None:
 
 
 def test_mean_brier_matches_sklearn() -> None:
-    ours = math.fsum(rules.brier(p, y) for p, y in zip(PS, YS)) / len(PS)
+    ours = math.fsum(rules.brier(p, y) for p, y in zip(PS, YS, strict=True)) / len(PS)
     assert ours == pytest.approx(brier_score_loss(YS, PS), abs=1e-12)
 
 
@@ -44,7 +44,7 @@ def test_log_score_matches_scoringrules(p: float, y: int) -> None:
 
 def test_mean_log_score_matches_sklearn_when_unclipped() -> None:
     ps = np.clip(PS, 0.01, 0.99)
-    ours = math.fsum(rules.log_score(p, y)[0] for p, y in zip(ps, YS)) / len(ps)
+    ours = math.fsum(rules.log_score(p, y)[0] for p, y in zip(ps, YS, strict=True)) / len(ps)
     assert ours == pytest.approx(log_loss(YS, ps, labels=[0, 1]), abs=1e-12)
 
 

@@ -27,7 +27,7 @@ def forecast_sets(draw: st.DrawFn, min_size: int = 1, max_size: int = 60) -> tup
 
 
 def _mean_brier(ps: list[float], ys: list[int]) -> float:
-    return math.fsum((p - y) ** 2 for p, y in zip(ps, ys)) / len(ps)
+    return math.fsum((p - y) ** 2 for p, y in zip(ps, ys, strict=True)) / len(ps)
 
 
 @FAST
@@ -63,8 +63,8 @@ def test_yates_terms_are_the_exact_values_correctly_rounded(data: tuple[list[flo
     f = [Fraction(p) for p in ps]
     n, e = len(ps), sum(ys)
     ybar = Fraction(e, n)
-    events = [p for p, y in zip(f, ys) if y]
-    others = [p for p, y in zip(f, ys) if not y]
+    events = [p for p, y in zip(f, ys, strict=True) if y]
+    others = [p for p, y in zip(f, ys, strict=True) if not y]
 
     def mean(xs):
         return sum(xs, Fraction(0)) / len(xs)
@@ -73,10 +73,11 @@ def test_yates_terms_are_the_exact_values_correctly_rounded(data: tuple[list[flo
         return mean([x * x for x in xs]) - mean(xs) ** 2 if xs else Fraction(0)
 
     fbar = mean(f)
-    exact = {"brier": mean([(p - y) ** 2 for p, y in zip(f, ys)]), "var_y": ybar * (1 - ybar),
+    exact = {"brier": mean([(p - y) ** 2 for p, y in zip(f, ys, strict=True)]), "var_y": ybar * (1 - ybar),
              "min_var_f": (mean(events) - mean(others)) ** 2 * ybar * (1 - ybar) if events and others else 0,
              "scatter": ybar * var(events) + (1 - ybar) * var(others), "bias": fbar - ybar,
-             "bias_squared": (fbar - ybar) ** 2, "covariance": mean([p * y for p, y in zip(f, ys)]) - fbar * ybar}
+             "bias_squared": (fbar - ybar) ** 2,
+             "covariance": mean([p * y for p, y in zip(f, ys, strict=True)]) - fbar * ybar}
     got = calibration.yates_from_sums(calibration.sums_of(ps, ys, 10))
     assert {k: got[k] for k in exact} == {k: float(v) for k, v in exact.items()}
 
@@ -85,7 +86,7 @@ def test_yates_terms_are_the_exact_values_correctly_rounded(data: tuple[list[flo
 @given(forecast_sets(min_size=2), st.integers(min_value=1, max_value=20), st.randoms(use_true_random=False))
 def test_decompositions_ignore_row_order(data: tuple[list[float], list[int]], bins: int, rnd: random.Random) -> None:
     ps, ys = data
-    pairs = list(zip(ps, ys))
+    pairs = list(zip(ps, ys, strict=True))
     rnd.shuffle(pairs)
     ps2, ys2 = [p for p, _ in pairs], [y for _, y in pairs]
     m1, m2 = calibration.murphy_decomposition(ps, ys, bins), calibration.murphy_decomposition(ps2, ys2, bins)
@@ -96,7 +97,7 @@ def test_decompositions_ignore_row_order(data: tuple[list[float], list[int]], bi
         assert y1[key] == pytest.approx(y2[key], abs=1e-12)
     t1, t2 = calibration.calibration_table(ps, ys, bins), calibration.calibration_table(ps2, ys2, bins)
     assert len(t1) == len(t2)
-    for r1, r2 in zip(t1, t2):
+    for r1, r2 in zip(t1, t2, strict=True):
         assert r1 == pytest.approx(r2, abs=1e-12)
 
 

@@ -207,7 +207,7 @@ def _forecast_chunk(run: Run, batch: list) -> None:
         staged.append((seq, rec.fid, rec.qid, rec.doc, rec.made_on, rec.p, rec.low, rec.high, rec.method,
                        rec.phrase, rec.quote, rec.note, "\x1f".join(rec.author_ids)))
         staged_authors += [(seq, rec.fid, aid, name, i) for i, (aid, name) in
-                           enumerate(zip(rec.author_ids, rec.names), 1)]
+                           enumerate(zip(rec.author_ids, rec.names, strict=True), 1)]
     _write_questions(db, created_questions, changed_questions)
     # The forecasts wait in the staging tables until the whole file is read (_write_forecasts):
     # no later row is checked against them (repeats are caught by _import_seen), and writing

@@ -75,7 +75,7 @@ class TableFile:
             if len(values_) != width:
                 yield reader.line_num, TrackerError(f"{self.path}:{reader.line_num}: expected {width} columns")
                 continue
-            yield reader.line_num, dict(zip(fields, values_))
+            yield reader.line_num, dict(zip(fields, values_, strict=True))
 
     def _jsonl_rows(self, stream) -> Iterator[Row]:
         seen = False

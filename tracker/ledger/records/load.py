@@ -277,7 +277,7 @@ def _probabilities(item: dict, w: str) -> tuple[float | None, str | None, str | 
         fitted = values.check_distribution(list(given.values()), normalise=normalise)
     except ValueError as e:
         raise TrackerError(f"{w} probabilities: {str(e).replace('pass normalise', 'write normalise: true')}") from None
-    distribution = dict(zip(given, fitted))
+    distribution = dict(zip(given, fitted, strict=True))
     changed = distribution != given
     return (None, json.dumps(distribution, ensure_ascii=False),
             json.dumps(given, ensure_ascii=False) if changed else None)
