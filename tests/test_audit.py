@@ -22,7 +22,7 @@ def test_a_change_records_old_and_new_values_who_and_why(small_db, small_record)
     import_records(small_db, [load_record(small_record)], note="re-read the words")
     trail = record_changes(small_db, "f1")
     assert [c["operation"] for c in trail if c["table"] == "forecasts"] == ["insert", "update"]
-    update = [c for c in trail if c["operation"] == "update"][0]
+    update = next(c for c in trail if c["operation"] == "update")
     assert update["changes"] == {"probability": {"old": 0.8, "new": 0.7}}
     assert update["note"] == "re-read the words" and update["by"] == "test-analyst"
 

@@ -6,6 +6,7 @@ import json
 import random
 import sqlite3
 import tracemalloc
+from functools import partial
 
 import pytest
 from typer.testing import CliRunner
@@ -141,10 +142,10 @@ def test_a_bulk_write_builds_the_same_ledger(tmp_path, monkeypatch):
         monkeypatch.setattr(forecast_rows, "BULK_ROWS", bulk_rows)
         db = open_db(tmp_path / f"{bulk_rows}.db")
         schema = _schema(db)
-        counts, dropped = _dropped_indexes(db, lambda: import_forecasts(db, first, skip_invalid=True))
+        counts, dropped = _dropped_indexes(db, partial(import_forecasts, db, first, skip_invalid=True))
         assert len(dropped) == (10 if bulk_rows == 1 else 0), dropped
         assert counts["created"] > 100
-        counts, dropped = _dropped_indexes(db, lambda: import_forecasts(db, second, skip_invalid=True))
+        counts, dropped = _dropped_indexes(db, partial(import_forecasts, db, second, skip_invalid=True))
         assert counts["created"] > 20 and dropped == []
         assert _schema(db) == schema
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
@@ -223,7 +224,7 @@ def test_rescore_gives_identical_score_tables(tmp_path, db_path):
     (everything recomputed from the ledger) leaves every score table as the writes left it."""
     rng = random.Random(11)
     rows = ["question_id,author,probability,made_on,resolve_by,topic"]
-    for i in range(300):
+    for _ in range(300):
         q = rng.randrange(40)
         rows.append(f"q{q},{rng.choice(['Ann', 'Bob', 'Cem', 'Dana;Ann'])},{rng.choice([0.05, 0.3, 0.5, 0.8, 0.97])},"
                     f"2019-0{1 + rng.randrange(5)}-{1 + rng.randrange(28):02d},2019-{7 + q % 6:02d}-01,t{q % 4}")

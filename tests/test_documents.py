@@ -111,7 +111,7 @@ def test_markdown_front_matter_and_side_file(tmp_path):
     p = tmp_path / "note.md"
     p.write_text("---\ntitle: A note\npublished_on: 2019-03-01\n---\n# A note\n\nTalks **will** [resume](http://x).\n",
                  encoding="utf-8")
-    raw, cleaned, _, meta = read_document(p)
+    _, cleaned, _, meta = read_document(p)
     assert cleaned == "A note\n\nTalks will resume.\n"
     assert meta["title"] == "A note" and meta["published_on"] == "2019-03-01"
     (tmp_path / "note.md.meta.yml").write_text("title: Better title\npublisher: Example Institute\n", encoding="utf-8")
@@ -136,7 +136,7 @@ def test_unreadable_files_are_one_line_errors(tmp_path, name, content, message):
 def test_a_pdf_without_text_asks_for_ocr(tmp_path):
     p = tmp_path / "scan.pdf"
     p.write_bytes(make_pdf([[]]))
-    with pytest.raises(TrackerError, match="no text found .a scanned PDF"):
+    with pytest.raises(TrackerError, match=r"no text found \(a scanned PDF"):
         read_document(p)
 
 

@@ -60,7 +60,7 @@ def test_sigkill_mid_import_leaves_all_or_nothing(tmp_path, kill_table, db_path)
     open_db(db_path).close()
     rng = random.Random(20261124)
     outcomes = set()
-    for attempt in range(4):
+    for _ in range(4):
         proc = tracker("import", "--kind", "forecasts", kill_table, "--db", db_path)
         time.sleep(rng.uniform(0.3, 2.0))
         proc.send_signal(signal.SIGKILL)
@@ -71,7 +71,7 @@ def test_sigkill_mid_import_leaves_all_or_nothing(tmp_path, kill_table, db_path)
         if n == KILL_ROWS:
             break
     proc = tracker("import", "--kind", "forecasts", kill_table, "--db", db_path)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert counts(db_path)[0] == KILL_ROWS
     assert 0 in outcomes, "no kill landed inside the import; the test proved nothing"
@@ -124,7 +124,7 @@ def test_eight_writers_while_datasette_reads(tmp_path, db_path):
     results = [p.communicate(timeout=300) for p in procs]
     stop.set()
     t.join(timeout=30)
-    for p, (out, err) in zip(procs, results, strict=True):
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-2000:]
         assert "locked" not in err
     conn = sqlite3.connect(db_path)

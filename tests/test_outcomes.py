@@ -16,7 +16,7 @@ def test_resolve_scores_every_forecast_on_the_question(small_db):
 
 def test_resolving_twice_needs_correct(small_db):
     before = dump(small_db)
-    with pytest.raises(TrackerError, match="already resolved 'no'.*--correct"):
+    with pytest.raises(TrackerError, match=r"already resolved 'no'.*--correct"):
         resolve(small_db, "q1", "yes")
     assert dump(small_db) == before
 

@@ -515,7 +515,7 @@ def test_publish_pins_datasette_its_plugins_and_tracker(snapshot):
 
 
 def test_publish_prints_commands_that_serve_it_immutable_with_the_limits(snapshot):
-    directory, result = snapshot
+    _, result = snapshot
     serve = result["commands"]["serve"]
     assert serve.startswith("datasette serve -i forecasts.db --inspect-file counts.json --metadata metadata.yml")
     assert "--setting sql_time_limit_ms 3000 --setting max_returned_rows 2000" in serve

@@ -66,7 +66,7 @@ def test_outcome_table_cannot_overturn_an_outcome(db, tmp_path):
     import_forecasts(db, write(tmp_path, "f.csv", CSV))
     import_outcomes(db, write(tmp_path, "o.csv", "question_id,outcome,resolved_on\niran-deal,yes,2019-07-01\n"))
     before = dump(db)
-    with pytest.raises(TrackerError, match="already resolved 'yes'.*--correct"):
+    with pytest.raises(TrackerError, match=r"already resolved 'yes'.*--correct"):
         import_outcomes(db, write(tmp_path, "o2.csv", "question_id,outcome,resolved_on\niran-deal,no,2019-07-01\n"))
     assert dump(db) == before
 
@@ -114,7 +114,7 @@ def test_wrong_encoding_and_extension(db, tmp_path):
     p.write_bytes("question_id,author,probability,made_on\nq,Jürgen,0.5,2019-01-01\n".encode("latin-1"))
     with pytest.raises(TrackerError, match="not UTF-8"):
         import_forecasts(db, p)
-    with pytest.raises(TrackerError, match="unknown table type '.xlsx'"):
+    with pytest.raises(TrackerError, match=r"unknown table type '\.xlsx'"):
         import_forecasts(db, write(tmp_path, "f.xlsx", "x"))
 
 

@@ -75,7 +75,7 @@ def test_negation_gives_the_complement_with_the_interval_flipped():
     assert future.negated and future.term == "wird" and future.phrase == "wird keine"
     assert (future.value, future.low, future.high) == pytest.approx((0.15, 0.05, 0.3))
     assert not one("Er wird nicht nur kommen, sondern bleiben.").negated  # "nicht nur" is no negation
-    en = [m for m in wording.match("Talks are not likely to resume.", "en") if m.scale == "icd-203"][0]
+    en = next(m for m in wording.match("Talks are not likely to resume.", "en") if m.scale == "icd-203")
     assert en.negated and (en.value, en.low, en.high) == pytest.approx((0.325, 0.2, 0.45))
 
 

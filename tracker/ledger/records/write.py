@@ -113,7 +113,7 @@ def _fit_to_questions(db: Ledger, records: list[Record]) -> None:
 
     def kind_of(qid: str) -> tuple[str, list[str]]:
         if qid not in kinds:
-            row = list(db.query("select kind, options from questions where id = ?", [qid]))[0]
+            (row,) = db.query("select kind, options from questions where id = ?", [qid])  # _check_references saw it
             kinds[qid] = (row["kind"], json.loads(row["options"] or "[]"))
         return kinds[qid]
 
