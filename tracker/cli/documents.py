@@ -55,8 +55,8 @@ def document_add(
     from tracker.ledger import documents
 
     day = dates.parse_date(published_on, "--published-on") if published_on else None
-    result = documents.add_document(open_for_writing(db), file, id=id, title=title, publisher=publisher, published_on=day,
-                                    language=lang, url=url, authors=author or None)
+    result = documents.add_document(open_for_writing(db), file, id=id, title=title, publisher=publisher,
+                                    published_on=day, language=lang, url=url, authors=author or None)
     note = {"created": "added", "unchanged": "unchanged (same SHA-256)", "updated": "metadata or text filled in",
             "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
     show(as_json, result, lambda: f"{result['id']}: {note[result['status']]} — {result['title']} "

@@ -140,4 +140,5 @@ def rescore(
         board.refresh(conn)
     result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
               "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}
-    show(as_json, result, lambda: f"Rescored {result['scored']} of {result['forecasts']} forecasts in {result['seconds']:.2f} s.")
+    show(as_json, result,
+         lambda: f"Rescored {result['scored']} of {result['forecasts']} forecasts in {result['seconds']:.2f} s.")

@@ -88,7 +88,8 @@ def calibration(result: dict) -> str:
     auc = "–" if r["auc"] is None else f"{r['auc']:.3f}"
     lines = [text, "",
              f"n {r['n']}  Brier (0..1) {r['brier']:.4f} = REL {r['reliability']:.4f} − RES {r['resolution']:.4f}"
-             f" + UNC {r['uncertainty']:.4f} + WBV {r['within_bin_variance']:.4f} − WBC {r['within_bin_covariance']:.4f}",
+             f" + UNC {r['uncertainty']:.4f} + WBV {r['within_bin_variance']:.4f}"
+             f" − WBC {r['within_bin_covariance']:.4f}",
              f"Yates: bias (calibration-in-the-large) {r['yates_bias']:+.4f}, scatter {r['yates_scatter']:.4f},"
              f" covariance {r['yates_covariance']:.4f}   ROC AUC {auc}"]
     return "\n".join(lines)
@@ -104,7 +105,8 @@ def comparison(r: dict) -> str:
     return "\n".join([
         f"{r['author_a']} vs {r['author_b']} on {r['n_common']} common question(s), Brier on 0..1",
         f"  mean Brier A {f(r['brier_a'])}, B {f(r['brier_b'])}; difference A − B {f(r['mean_difference'])}",
-        f"  95 % bootstrap interval [{f(r['ci_low'])}, {f(r['ci_high'])}] (seed {r['seed']}, {r['bootstrap_samples']} resamples)",
+        f"  95 % bootstrap interval [{f(r['ci_low'])}, {f(r['ci_high'])}]"
+        f" (seed {r['seed']}, {r['bootstrap_samples']} resamples)",
         f"  95 % paired-t interval [{f(r['t_ci_low'])}, {f(r['t_ci_high'])}], p = {f(r['p_value'])}",
         "  A negative difference means A was more accurate.",
     ])

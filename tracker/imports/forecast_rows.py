@@ -165,7 +165,8 @@ def _forecast_chunk(run: Run, batch: list) -> None:
     known_docs = {r[0] for r in db.execute("select id from documents where id in (select value from json_each(?))",
                                              [json_keys(docs)])}
     seen = {r[0]: (r[1], r[2]) for r in db.execute(
-        "select id, line, digest from temp._import_seen where id in (select value from json_each(?))", [json_keys(fids)])}
+        "select id, line, digest from temp._import_seen where id in (select value from json_each(?))",
+        [json_keys(fids)])}
     created_questions: dict[str, dict] = {}   # in order of creation
     changed_questions: dict[str, dict] = {}
     staged, staged_authors, staged_seen = [], [], []
@@ -244,7 +245,8 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     an error; topics are added, a missing deadline and a placeholder title are filled in."""
     qid, title, resolve_by = rec.qid, rec.title, rec.resolve_by
     if q is None:
-        return {"title": title or qid, "note": None if title else f"created by importing {path.name}, which gave no wording",
+        return {"title": title or qid,
+                "note": None if title else f"created by importing {path.name}, which gave no wording",
                 "resolve_by": resolve_by, "topics": json.dumps(rec.topics, ensure_ascii=False), "kind": "binary",
                 "topic_list": list(rec.topics)}, True
     if q["kind"] != "binary":
@@ -253,7 +255,8 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     if title is not None and title != q["title"] and not placeholder:
         raise TrackerError(f"{where}: question {qid} is worded differently in the database")
     if resolve_by is not None and q["resolve_by"] not in (None, resolve_by):
-        raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, not {resolve_by}")
+        raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, "
+                           f"not {resolve_by}")
     change = {}
     if rec.topics:
         have = q["topic_list"]

@@ -81,7 +81,8 @@ def _outcome_chunk(run: Run, batch: list) -> None:
                 raise TrackerError(f"{where}: unknown question {qid!r}")
             out = fit_outcome(question, row["outcome"], f"{where}: outcome")
             on = iso_date(row["resolved_on"], f"{where}: resolved_on")
-            links = [values.url(u, f"{where}: evidence") for u in split(str(row.get("evidence") or "").replace(" ", ";"))]
+            links = [values.url(u, f"{where}: evidence")
+                     for u in split(str(row.get("evidence") or "").replace(" ", ";"))]
             now = current.get(qid)
             if now and not (now["outcome"] == out and now["resolved_on"] == on):
                 raise TrackerError(
@@ -108,7 +109,8 @@ def _outcome_chunk(run: Run, batch: list) -> None:
                      "values (?, ?, ?, ?, ?, ?)", staged)
     db.executemany("insert into temp._import_evidence (outcome_id, position, url) values (?, ?, ?)", evidence)
     run.counts["created"] += db.execute("""
-        insert into main.outcomes (id, question_id, action, outcome, resolved_on, recorded_by, recorded_at, note, source)
+        insert into main.outcomes (id, question_id, action, outcome, resolved_on, recorded_by, recorded_at, note,
+                                   source)
         select id, question_id, 'resolve', outcome, resolved_on, recorded_by, null, note, 'table'
         from temp._import_outcomes order by id""").rowcount
     db.execute("""

@@ -3,7 +3,8 @@
 sqlite-utils imports both whenever they are installed, only to recognise their scalar types in
 values it is given; tracker never hands it any. Re-measured 2026-12-02 (python -X importtime,
 2 cores): importing sqlite-utils took 365-380 ms with numpy installed and 200-220 ms without it
-(600 ms where pandas is installed too), more than a single `resolve`'s own work. Blocking the two names for the length of this one import leaves them importable for
+(600 ms where pandas is installed too), more than a single `resolve`'s own work. Blocking the two
+names for the length of this one import leaves them importable for
 everything else (SciPy still gets numpy when a fit needs it). Every tracker module imports
 sqlite-utils from here.
 """
