@@ -78,7 +78,8 @@ def test_fatebook_mapping(db, fatebook_csv):
     q = db["questions"].get(treaty)
     assert q["title"] == "Will the treaty be ratified by June?" and q["resolve_by"] == "2024-06-30"
     rows = list(db.query("select f.made_on, f.probability, fa.author_id from forecasts f join forecast_authors fa "
-                         "on fa.forecast_id = f.id where f.question_id = ? order by f.made_on, f.probability", [treaty]))
+                         "on fa.forecast_id = f.id where f.question_id = ? order by f.made_on, f.probability",
+                         [treaty]))
     assert [(r["made_on"], r["probability"], r["author_id"]) for r in rows] == [
         ("2024-01-02", 0.7, "ann-example"), ("2024-01-05", 0.4, "bob-other"),
         ("2024-02-10", 0.8, "ann-example"), ("2024-02-10", 0.85, "ann-example")]
@@ -183,8 +184,10 @@ def pb_json(tmp_path):
             pb_response(10, "kess3r", 90, "2009-10-14T23:27:12Z"),
             pb_response(11, "JFE", 95, "2009-10-15T13:13:10Z"),
         ]),
-        pb_prediction(777, "Still unknown", "2030-01-01T00:00:00Z", None, [pb_response(20, "ioannes", 40, "2020-01-01T00:00:00Z")]),
-        pb_prediction(778, "Withdrawn", "2030-01-01T00:00:00Z", None, [pb_response(21, "ioannes", 40, "2020-01-01T00:00:00Z")],
+        pb_prediction(777, "Still unknown", "2030-01-01T00:00:00Z", None,
+                      [pb_response(20, "ioannes", 40, "2020-01-01T00:00:00Z")]),
+        pb_prediction(778, "Withdrawn", "2030-01-01T00:00:00Z", None,
+                      [pb_response(21, "ioannes", 40, "2020-01-01T00:00:00Z")],
                       withdrawn=True),
     ]}
     p = tmp_path / "pb.json"

@@ -68,7 +68,8 @@ def site(tmp_path_factory):
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"datasette did not start: {proc.stderr.read().decode()[-500:] if proc.poll() is not None else 'timeout'}")
+                why = proc.stderr.read().decode()[-500:] if proc.poll() is not None else "timeout"
+                raise AssertionError(f"datasette did not start: {why}")
             time.sleep(0.2)
         yield base, cli
     finally:
@@ -98,7 +99,8 @@ def page(browser, site):
     pg.set_default_timeout(15_000)
     pg.outside = []  # requests that left the site: there must be none (no CDN, no fonts)
     pg.errors = []
-    pg.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:") else pg.outside.append(r.url))
+    pg.on("request",
+          lambda r: None if r.url.startswith(base) or r.url.startswith("data:") else pg.outside.append(r.url))
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
     yield pg
@@ -122,7 +124,8 @@ def test_home_page(page, site):
     page.goto(f"{base}/")
     assert page.locator("h1").inner_text() == "tracker: forecasts in published analysis, scored"
     assert page.get_by_text("Where to start").is_visible()
-    assert page.get_by_role("link", name="reliability diagram").first.get_attribute("href") == "/-/dashboards/calibration"
+    assert (page.get_by_role("link", name="reliability diagram").first.get_attribute("href")
+            == "/-/dashboards/calibration")
     assert page.get_by_role("link", name="The leaderboard").is_visible()
     shot(page, "home")
     assert page.outside == [] and page.errors == []
@@ -159,7 +162,8 @@ def test_leaderboard_query_and_chart(page, site):
     page.goto(f"{base}/forecasts/leaderboard")
     cells = page.locator("table.rows-and-columns tbody td.col-brier").all_inner_texts()
     assert cells == [f"{e['brier']:.3f} (0..1)" for e in cli["score"]]
-    assert page.locator("table.rows-and-columns tbody td.col-name").all_inner_texts() == [e["name"] for e in cli["score"]]
+    names = page.locator("table.rows-and-columns tbody td.col-name").all_inner_texts()
+    assert names == [e["name"] for e in cli["score"]]
     shot(page, "leaderboard-query")
     page.goto(f"{base}/-/dashboards/scores")
     drawn = marks(page, "leaderboard")

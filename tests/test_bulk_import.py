@@ -91,7 +91,8 @@ def test_a_rejected_row_has_no_effect(tmp_path, monkeypatch, seed):
 
 def test_first_bad_row_stops_and_changes_nothing_across_chunks(db, tmp_path, monkeypatch):
     monkeypatch.setattr(run, "CHUNK", 10)
-    lines = ["question_id,author,probability,made_on"] + [f"q{i % 7},A{i},0.5,2019-01-{1 + i % 28:02d}" for i in range(95)]
+    lines = ["question_id,author,probability,made_on"] + [f"q{i % 7},A{i},0.5,2019-01-{1 + i % 28:02d}"
+                                                          for i in range(95)]
     lines.insert(80, "q1,Ann,0.5,2019-02-30")
     p = tmp_path / "f.csv"
     p.write_text("\n".join(lines) + "\n")
@@ -173,7 +174,8 @@ def test_changed_row_is_updated_and_rescored(db, tmp_path):
     p.write_text("question_id,author,probability,made_on,id\nq,Ann,0.5,2019-01-01,f1\nq,Cem,0.9,2019-01-01,f2\n")
     counts = import_forecasts(db, p)
     assert (counts["unchanged"], counts["updated"], counts["created"]) == (1, 1, 0)
-    assert [r["author_id"] for r in db.query("select author_id from forecast_authors where forecast_id = 'f2'")] == ["cem"]
+    authors = db.query("select author_id from forecast_authors where forecast_id = 'f2'")
+    assert [r["author_id"] for r in authors] == ["cem"]
     assert db["forecast_scores"].get("f2")["brier"] == pytest.approx(0.01)
     # Bob lost his only forecast: his group row goes
     assert not list(db.query("select 1 from author_scores where author_id = 'bob'"))
@@ -247,7 +249,8 @@ def test_rescore_gives_identical_score_tables(tmp_path, db_path):
     out = runner.invoke(app, ["rescore", "--json"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
-    assert report["forecasts"] == n_forecasts and report["scored"] == len(before["forecast_scores"]) and report["seconds"] >= 0
+    assert (report["forecasts"] == n_forecasts and report["scored"] == len(before["forecast_scores"])
+            and report["seconds"] >= 0)
     db = open_db(db_path)
     assert derived(db) == before
     text = runner.invoke(app, ["rescore"])

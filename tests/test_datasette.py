@@ -599,7 +599,8 @@ def test_a_ledger_of_any_name_serves_the_same_queries_and_charts(ds, renamed):
     assert "(0..1)" in page and page.count("(0..1)") == get(ds, "/forecasts/leaderboard").text.count("(0..1)")
     # the row pages' own sections (row-forecasts-forecasts.html and its variables)
     row = get(renamed, "/ledger/forecasts/test-hanoi-01").text
-    assert "tracker-row" in row and row.count("tracker-row") == get(ds, "/forecasts/forecasts/test-hanoi-01").text.count("tracker-row")
+    assert "tracker-row" in row
+    assert row.count("tracker-row") == get(ds, "/forecasts/forecasts/test-hanoi-01").text.count("tracker-row")
     # descriptions of tables and columns
     assert get(renamed, "/ledger/forecast_ledger").text.count("Brier") >= 1
     assert renamed.table_metadata("ledger", "authors")["label_column"] == "name"

@@ -41,8 +41,10 @@ def test_cleaning_joins_hyphenation_and_soft_breaks_and_keeps_compounds():
 
 
 def test_a_column_or_page_break_inside_a_sentence_is_joined():
-    text = "Der Weg für einen zukünf-\n\ntigen Prozess wurde geebnet, sowie \n\n– gemäß der Regel – eine\n\nfinale Lösung."
-    assert clean_text(text) == "Der Weg für einen zukünftigen Prozess wurde geebnet, sowie – gemäß der Regel – eine finale Lösung.\n"
+    text = ("Der Weg für einen zukünf-\n\ntigen Prozess wurde geebnet, sowie \n\n– gemäß der Regel – eine\n\n"
+            "finale Lösung.")
+    assert clean_text(text) == ("Der Weg für einen zukünftigen Prozess wurde geebnet, sowie – gemäß der Regel – "
+                                "eine finale Lösung.\n")
 
 
 def test_page_furniture_is_dropped():
@@ -53,8 +55,8 @@ def test_page_furniture_is_dropped():
 
 
 def test_headings_and_list_items_stay_blocks():
-    text = "Erster Absatz endet hier.\nFazit\nDer Gipfel wird scheitern, weil die Seiten zu weit auseinander liegen.\n" \
-           ".. Erstens gilt dies.\n.. Zweitens gilt das."
+    text = ("Erster Absatz endet hier.\nFazit\nDer Gipfel wird scheitern, weil die Seiten zu weit auseinander liegen.\n"
+            ".. Erstens gilt dies.\n.. Zweitens gilt das.")
     assert clean_text(text).split("\n\n") == [
         "Erster Absatz endet hier.", "Fazit",
         "Der Gipfel wird scheitern, weil die Seiten zu weit auseinander liegen.",

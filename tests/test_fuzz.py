@@ -17,7 +17,8 @@ from conftest import SMALL_RECORD
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                     st.text(), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                     st.text(), st.lists(st.integers(), max_size=3),
+                     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
 def only_tracker_errors(fn, *args):

@@ -95,6 +95,7 @@ def test_scale_readings_match_the_shipped_scales(record):
     for f in read:
         scale = scales[f["scale"]]
         assert f["scale_version"] == scale.version, f["id"]
-        found = [m for m in wording.match(f["quote"], record.document["language"]) if m.covered and m.scale == f["scale"]
+        found = [m for m in wording.match(f["quote"], record.document["language"])
+                 if m.covered and m.scale == f["scale"]
                  and (m.value, m.low, m.high) == (f["probability"], f["interval_low"], f["interval_high"])]
         assert found, f"{f['id']}: {f['scale']} does not read {f['phrase']!r} as recorded"

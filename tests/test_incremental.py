@@ -173,7 +173,8 @@ def test_every_write_leaves_the_tables_a_full_rescore_gives(db, tmp_path, seed, 
             ids = [r[0] for r in db.execute("select id from forecasts order by id limit 40")]
             changed = ["id,question_id,author,probability,made_on,topic,document,phrase,interval_low,interval_high"]
             for fid in ids:
-                fr = db.execute("select question_id, probability, made_on from forecasts where id = ?", [fid]).fetchone()
+                fr = db.execute("select question_id, probability, made_on from forecasts where id = ?",
+                                [fid]).fetchone()
                 changed.append(f"{fid},{fr[0]},{rng.choice(authors)},{fr[1]},{fr[2]},t{rng.randrange(6)},"
                                f"{rng.choice(['', 'd1', 'd3'])},{rng.choice(PHRASES)},,")
             g = tmp_path / f"g{step}.csv"

@@ -66,7 +66,8 @@ def test_scores_hand_worked_and_against_scoringrules(db, mc_record):
     assert s["mc2"]["brier_multi"] == pytest.approx(((p - [0, 1, 0]) ** 2).sum())
     # the multi-category Brier is the sum of the binary Brier of each option against its indicator
     obs = np.array([0, 1, 0])
-    assert s["mc1"]["brier_multi"] == pytest.approx(float(scoringrules.brier_score(obs, np.array([0.5, 0.3, 0.2])).sum()))
+    assert s["mc1"]["brier_multi"] == pytest.approx(
+        float(scoringrules.brier_score(obs, np.array([0.5, 0.3, 0.2])).sum()))
     assert s["mc1"]["log_score"] == pytest.approx(float(scoringrules.log_score(1, 0.3)))
     ann = db["author_scores"].get("ann")
     assert ann["mc_n"] == 2 and ann["n"] == 0
@@ -93,7 +94,8 @@ def test_round_trip(db, mc_record, tmp_path):
     ("{red: 0.5, blue: 0.3, green: 0.2}", "{red: 0.5, blue: 0.5}", "'green' is missing"),
     ("{red: 0.5, blue: 0.3, green: 0.2}", "{red: 0.5, blue: 0.3, pink: 0.2}", "'green' is missing"),
     ("{red: 0.5, blue: 0.3, green: 0.2}", "{red: 1.5, blue: 0.3, green: 0.2}", "outside [0, 1]"),
-    ("    probabilities: {red: 0.5, blue: 0.3, green: 0.2}\n", "    probability: 0.5\n", "is multiple-choice; give probabilities"),
+    ("    probabilities: {red: 0.5, blue: 0.3, green: 0.2}\n", "    probability: 0.5\n",
+     "is multiple-choice; give probabilities"),
     ("outcome: blue", "outcome: purple", "'purple' is not one of the options"),
     ("options: [red, blue, green]", "options: [red]", "needs two or more options"),
     ("options: [red, blue, green]", "options: [red, red, blue]", "'red' is listed twice"),
@@ -120,7 +122,8 @@ def test_the_database_refuses_an_outcome_that_does_not_fit(db, mc_record):
 
     import_records(db, [load_record(mc_record)])
     with pytest.raises(sqlite3.IntegrityError, match="does not fit the question"):
-        db.execute("insert into outcomes (question_id, action, outcome, source) values ('who-wins', 'correct', 'yes', 'sql')")
+        db.execute("insert into outcomes (question_id, action, outcome, source) "
+                   "values ('who-wins', 'correct', 'yes', 'sql')")
 
 
 def test_tables_refuse_multiple_choice_questions(db, mc_record, tmp_path):

@@ -130,7 +130,8 @@ def test_ledger_facets_by_author_publisher_topic_outcome_and_year(ds, cli):
     assert facets["author_list"] == dict(by_author)
     assert facets["year"] == dict(Counter(r["made_on"][:4] for r in rows))
     assert facets["outcome"] == dict(Counter(r["outcome"] for r in rows if r["outcome"]))
-    publishers = {d: ("Institute B" if d.startswith("ib-") else "Institute A") for d in {r["document_id"] for r in rows}}
+    publishers = {d: ("Institute B" if d.startswith("ib-") else "Institute A")
+                  for d in {r["document_id"] for r in rows}}
     assert facets["publisher"] == dict(Counter(publishers[r["document_id"]] for r in rows))
     assert facets["topics"]["summit"] == 6 and facets["topics"]["korea"] == 16
     # A facet is a link that filters; the filtered rows are the CLI's rows for that author.
@@ -423,7 +424,8 @@ def test_leaderboard_and_horizon_charts_are_the_cli_scoreboards(ds, cli):
     assert [r["author_id"] for r in sql(ds, charts["leaderboard"]["query"], min_n="4")] == ["bob", "ann"]
     rows = sql(ds, charts["adjusted"]["query"], min_n="")
     assert [(r["author_id"], r["brier"], r["brier_ci_low"], r["brier_ci_high"]) for r in rows] == [
-        (e["author"], e["adjusted_brier"], e["adjusted_ci_low"], e["adjusted_ci_high"]) for e in cli("score", "--adjusted")]
+        (e["author"], e["adjusted_brier"], e["adjusted_ci_low"], e["adjusted_ci_high"])
+        for e in cli("score", "--adjusted")]
     rows = {r["horizon_bucket"]: r for r in sql(ds, charts["horizon"]["query"], min_n="")}
     expected = cli("score", "--by", "horizon")
     assert set(rows) == {e["horizon"] for e in expected}
@@ -503,7 +505,8 @@ def test_publish_pins_datasette_its_plugins_and_tracker(snapshot):
     assert result["pins"]["tracker"] == __version__
     with zipfile.ZipFile(directory / "wheels" / f"tracker-{__version__}-py3-none-any.whl") as wheel:
         names = set(wheel.namelist())
-        assert {"tracker/site/plugin.py", "tracker/site/publish.py", "tracker/site/templates/row-forecasts-authors.html",
+        assert {"tracker/site/plugin.py", "tracker/site/publish.py",
+                "tracker/site/templates/row-forecasts-authors.html",
                 "tracker/py.typed"} <= names
         # the schema a ledger is built from, and the site's metadata, travel with the code
         assert {"tracker/ledger/schema.sql", "tracker/ledger/audit.sql", "tracker/scores/schema.sql",

@@ -75,7 +75,8 @@ def test_horizon_buckets(two_authors):
 def test_calibration_matches_sklearn_and_the_identity(two_authors):
     result = reports.calibration(two_authors, author="ann")
     rows = list(two_authors.query("select s.probability p, s.outcome = 'yes' y from forecast_scores s "
-                                  "join forecast_authors fa on fa.forecast_id = s.forecast_id where fa.author_id = 'ann'"))
+                                  "join forecast_authors fa on fa.forecast_id = s.forecast_id "
+                                  "where fa.author_id = 'ann'"))
     p = np.array([r["p"] for r in rows])
     y = np.array([r["y"] for r in rows])
     # scikit-learn puts a value on an edge into the bin below; ours opens the bin above (see

@@ -193,7 +193,8 @@ def test_calibration_table_by_hand() -> None:
     ps = [0.6, 0.6, 0.65, 0.7, 0.1, 1.0]
     ys = [1, 0, 1, 1, 0, 1]
     table = calibration.calibration_table(ps, ys, bins=10)
-    assert [(r["lower"], r["upper"], r["n"]) for r in table] == [(0.1, 0.2, 1), (0.6, 0.7, 3), (0.7, 0.8, 1), (0.9, 1.0, 1)]
+    assert [(r["lower"], r["upper"], r["n"]) for r in table] == [
+        (0.1, 0.2, 1), (0.6, 0.7, 3), (0.7, 0.8, 1), (0.9, 1.0, 1)]
     row = table[1]
     assert row["lower"] == 6 / 10 and row["upper"] == 7 / 10
     assert row["mean_forecast"] == pytest.approx(1.85 / 3)

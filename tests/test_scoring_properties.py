@@ -35,7 +35,8 @@ def _mean_brier(ps: list[float], ys: list[int]) -> float:
 def test_stephenson_identity(data: tuple[list[float], list[int]], bins: int) -> None:
     ps, ys = data
     d = calibration.murphy_decomposition(ps, ys, bins=bins)
-    total = d["reliability"] - d["resolution"] + d["uncertainty"] + d["within_bin_variance"] - d["within_bin_covariance"]
+    total = (d["reliability"] - d["resolution"] + d["uncertainty"]
+             + d["within_bin_variance"] - d["within_bin_covariance"])
     assert abs(total - d["brier"]) <= 1e-12
     assert d["brier"] == pytest.approx(_mean_brier(ps, ys), abs=1e-15)
     assert d["n"] == len(ps)
@@ -194,7 +195,8 @@ def test_paired_comparison_never_nan(a: list[float], seed: int) -> None:
     st.integers(min_value=2, max_value=10),
     st.randoms(use_true_random=False),
 )
-def test_difficulty_adjustment_shift_and_common_set_ranking(n_authors: int, n_questions: int, rnd: random.Random) -> None:
+def test_difficulty_adjustment_shift_and_common_set_ranking(n_authors: int, n_questions: int,
+                                                            rnd: random.Random) -> None:
     rows = [(f"a{i}", f"q{j}", rnd.random()) for i in range(n_authors) for j in range(n_questions)]
     out = fits.difficulty_adjusted(rows)
     raw = {f"a{i}": math.fsum(r[2] for r in rows if r[0] == f"a{i}") / n_questions for i in range(n_authors)}

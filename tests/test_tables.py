@@ -98,9 +98,12 @@ def test_bad_forecast_row_names_file_and_line_and_changes_nothing(db, tmp_path, 
     ("", "file is empty"),
     ("question_id,author\nq,Ann\n", "missing column 'probability'"),
     ("question_id,author,probability,made_on,colour\nq,Ann,0.5,2019-01-01,red\n", "unknown column 'colour'"),
-    ("question_id,author,probability,made_on\nq,Ann,0.5,2019-01-01\nq,Ann,0.5,2019-01-01\n", "repeats the forecast on line 2"),
-    ("question_id,author,probability,made_on\nq,Ann,0.5,2019-01-01\nq,Ann,0.6,2019-01-01\n", "differs from the one on line 2"),
-    ("question_id,author,probability,made_on,resolve_by\nq,Ann,0.5,2019-05-01,2019-01-01\n", "after question q's resolve-by"),
+    ("question_id,author,probability,made_on\nq,Ann,0.5,2019-01-01\nq,Ann,0.5,2019-01-01\n",
+     "repeats the forecast on line 2"),
+    ("question_id,author,probability,made_on\nq,Ann,0.5,2019-01-01\nq,Ann,0.6,2019-01-01\n",
+     "differs from the one on line 2"),
+    ("question_id,author,probability,made_on,resolve_by\nq,Ann,0.5,2019-05-01,2019-01-01\n",
+     "after question q's resolve-by"),
 ])
 def test_bad_forecast_files(db, tmp_path, text, message):
     p = write(tmp_path, "f.csv", text)
