@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
+from typing import Literal, overload
 
 from tracker.errors import TrackerError
 
@@ -90,7 +91,12 @@ def slugify(name: str) -> str:
     return s
 
 
+@overload
+def text(value: object, where: str, *, required: Literal[True]) -> str: ...
+@overload
+def text(value: object, where: str, *, required: bool = False) -> str | None: ...
 def text(value: object, where: str, *, required: bool = False) -> str | None:
+    """The value as text; None for a missing or blank one, which is an error when `required`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise fail(where, "is missing")
