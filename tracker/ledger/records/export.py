@@ -19,7 +19,7 @@ from tracker.ledger.records.load import AUTHOR_FIELDS, DOCUMENT_FIELDS
 class _Dumper(yaml.SafeDumper):
     """Block lists indented under their key, as people write them."""
 
-    def increase_indent(self, flow=False, indentless=False):  # type: ignore[override]
+    def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,7 +305,7 @@ def _check_inside(rec: Record) -> None:
 
 
 
-def record_paths(paths: list[str | Path]) -> list[Path]:
+def record_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, and the *.yml / *.yaml files inside directories, in name order."""
     out: list[Path] = []
     for p in map(Path, paths):

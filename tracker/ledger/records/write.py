@@ -6,6 +6,7 @@ files changed since they were last imported."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +174,7 @@ def _dependency_order(forecasts: list[dict]) -> list[dict]:
     return ordered
 
 
-def import_records(db: Ledger, records: list[Record], texts: list[str | Path] = (),
+def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path] = (),
                    note: str | None = None) -> dict:
     """Write records (and any document texts, matched by SHA-256) in one transaction.
 
@@ -213,13 +214,14 @@ def import_records(db: Ledger, records: list[Record], texts: list[str | Path] = 
                     touched_questions.add(q["id"])
             for f in _dependency_order(rec.forecasts):
                 # a forecast moved to another question leaves the old one to re-score
-                before = [r[0] for r in db.execute("select question_id from forecasts where id = ?", [f["id"]])]
+                old_question = [r[0] for r in db.execute("select question_id from forecasts where id = ?",
+                                                         [f["id"]])]
                 changed = _upsert(db, "forecasts", f, counts["forecasts"]) != "unchanged"
                 changed |= _set_links(db, "forecast_authors", "forecast_id", f["id"], "author_id",
                                       rec.forecast_authors[f["id"]])
                 if changed:
                     touched_questions.add(f["question_id"])
-                    touched_questions.update(before)
+                    touched_questions.update(old_question)
             by_question: dict[str, list[dict]] = {}
             for o in rec.outcomes:
                 by_question.setdefault(o["question_id"], []).append(o)

@@ -18,7 +18,7 @@ class _Map(dict):
 class _Loader(yaml.SafeLoader):
     """Safe YAML that remembers each mapping's line and refuses duplicate keys (PyYAML keeps the last)."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node, deep=False):
         seen: set = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -34,7 +34,7 @@ class _Loader(yaml.SafeLoader):
         return mapping
 
 
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+    def construct_yaml_timestamp(self, node):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
@@ -43,7 +43,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
