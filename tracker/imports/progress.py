@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar as ClickBar  # click.progressbar's return type
+
 
 class ProgressBar:
     """A progress bar on stderr (click's), fed with bytes read; nothing when not enabled."""
 
     def __init__(self, enabled: bool, size: int, label: str):
-        self.enabled, self.size, self.label, self.done, self.bar = enabled, max(size, 1), label, 0, None
+        self.enabled, self.size, self.label, self.done = enabled, max(size, 1), label, 0
+        self.bar: ClickBar[int] | None = None
 
     def __enter__(self):
         if not self.enabled:

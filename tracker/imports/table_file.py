@@ -34,7 +34,7 @@ class TableFile:
             self.size = self.path.stat().st_size
         except OSError as e:
             raise TrackerError(f"{self.path}: cannot read ({e.strerror})") from None
-        self._raw = None
+        self._raw: io.BufferedReader | None = None
 
     def position(self) -> int:
         """Bytes read so far (for a progress bar): the whole file once it is closed."""

@@ -62,6 +62,8 @@ def fatebook_question_id(title: str, created_at: str, created_by: str) -> str:
 
 
 class Fatebook(Adapted):
+    _table: TableFile  # always a file here: __init__ opens it
+
     def __init__(self, path: Path):
         super().__init__(path)
         self._table = TableFile(path, check_header=self._check_header)
