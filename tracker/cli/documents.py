@@ -86,7 +86,7 @@ def extract(
     from tracker.intake import extract as ex
     from tracker.intake import wording
 
-    events = {}
+    events: dict[str, object] = {}  # names -> dates, as extract.candidates takes them
     for item in event or []:
         name, _, day = item.partition("=")
         if not name.strip() or not day:

@@ -108,7 +108,7 @@ def resolve(
     links = [values.url(u, "--evidence") for u in evidence or []]
     if summary and len(summary) != len(links):
         raise TrackerError(f"--summary: given {len(summary)} times for {len(links)} --evidence links")
-    ev = [{"url": u, "summary": (summary or [None] * len(links))[i]} for i, u in enumerate(links)]
+    ev = [{"url": u, "summary": summary[i] if summary else None} for i, u in enumerate(links)]
     conn = open_for_writing(db, create=False)
     row = outcomes.resolve(conn, question_id, outcome, resolved_on=day, evidence=ev, note=note,
                            recorded_by=by, correct=correct)
