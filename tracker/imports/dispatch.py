@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
@@ -32,13 +32,20 @@ def import_files(db: Ledger, paths: Iterable[str | Path], kind: str, *, note: st
     return result
 
 
+class _Options(TypedDict, total=False):
+    """The keyword arguments import_file passes on to import_forecasts and import_outcomes."""
+    skip_invalid: bool
+    on_reject: Callable[[str], None] | None
+    sha256: str
+
+
 def import_file(db: Ledger, path: str | Path, kind: str, *, note: str | None = None,
                 skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
                 progress_bar: bool = False) -> dict:
     """One table, or one file through an adapter (its forecasts, then its outcomes, in one
     transaction: {"forecasts": counts, "outcomes": counts, "dropped": {reason: n}})."""
     path = Path(path)
-    options = {"skip_invalid": skip_invalid, "on_reject": on_reject}
+    options: _Options = {"skip_invalid": skip_invalid, "on_reject": on_reject}
     if kind in ("forecasts", "outcomes"):
         fn = import_forecasts if kind == "forecasts" else import_outcomes
         size = path.stat().st_size if path.is_file() else 0

@@ -34,9 +34,30 @@ _BEFORE_DOCUMENT, _BEFORE_QUESTION, _AFTER_QUESTION = 0, 1, 2
 
 
 class _Forecast:
-    """One forecast row as read (fields a failing row never reached stay None)."""
-    qid = doc = author_ids = names = made_on = p = title = resolve_by = topics = None
-    low = high = method = fid = phrase = quote = note = None
+    """One forecast row as read (fields a failing row never reached stay None). The types are
+    those of a row that passed every check, the only kind that is written."""
+    qid: str
+    doc: str | None
+    author_ids: list[str]
+    names: list[str]
+    made_on: str
+    p: float
+    title: str | None
+    resolve_by: str | None
+    topics: list[str]
+    low: float | None
+    high: float | None
+    method: str
+    fid: str
+    phrase: str | None
+    quote: str | None
+    note: str | None
+
+
+# the None a failing row's partial forecast reads for each field its checks never reached
+for _field in _Forecast.__annotations__:
+    setattr(_Forecast, _field, None)
+del _field
 
 
 def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
@@ -177,6 +198,7 @@ def _forecast_chunk(run: Run, batch: list) -> None:
             failed = _partial_checks(err, run, questions, known_docs, where)
             run.reject(label, failed or err)
             continue
+        assert rec is not None  # a row without an error was parsed
         try:
             if rec.doc and rec.doc not in known_docs:
                 raise TrackerError(f"{where}: unknown document {rec.doc!r}; import its record first")
@@ -257,7 +279,7 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     if resolve_by is not None and q["resolve_by"] not in (None, resolve_by):
         raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, "
                            f"not {resolve_by}")
-    change = {}
+    change: dict[str, object] = {}
     if rec.topics:
         have = q["topic_list"]
         if have is None:
