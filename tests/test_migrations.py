@@ -167,3 +167,14 @@ def test_latest_step_names_the_last_migration():
     from tracker.ledger.sqlite_utils_lean import Database
 
     assert [m.name for m in migrations.pending(Database(memory=True))][-1] == LATEST_STEP
+
+
+def test_every_group_table_carries_the_same_summary_as_the_code_computes(db):
+    """scores/schema.sql writes the summary columns out for each group table (SQL has no macro):
+    they must stay the same five times, and be the columns summary_from_sums fills."""
+    from tracker.scores import sums
+
+    summary = list(sums.summary_from_sums({"forecasts": 1, "brier.n": 1}))
+    for table in ("author_scores", "document_scores", "question_scores", "topic_scores", "horizon_scores"):
+        columns = [r[1] for r in db.execute(f"pragma table_info({table})")]
+        assert columns[1:1 + len(summary)] == summary, table
