@@ -153,3 +153,34 @@ def test_backup_while_writing_and_restore(tmp_path, big_table, db_path):
     with pytest.raises(TrackerError, match="exists already"):
         backup(db_path, copy)
     assert not list(tmp_path.glob("*.partial"))
+
+
+NEW_LEDGER_WRITER = """
+import sys
+from tracker.imports.forecast_rows import import_forecasts
+from tracker.ledger.outcomes import resolve
+from tracker.scores.derived import open_db
+db = open_db(sys.argv[1])  # every writer finds the ledger new, and races to build it
+import_forecasts(db, sys.argv[2])
+resolve(db, sys.argv[3], "yes", resolved_on="2019-02-01")
+"""
+
+
+def test_writers_racing_to_create_a_new_ledger_keep_every_score(tmp_path):
+    """Four commands open a ledger that does not exist yet at once: each builds the empty score
+    tables only if no other did first, so no one's scores are dropped by a late build."""
+    script = tmp_path / "new_writer.py"
+    script.write_text(NEW_LEDGER_WRITER)
+    path = tmp_path / "new.db"
+    procs = []
+    for w in range(4):
+        table = tmp_path / f"n{w}.csv"
+        table.write_text(f"question_id,author,probability,made_on\nn{w},Writer {w},0.7,2019-01-01\n")
+        procs.append(subprocess.Popen([sys.executable, str(script), str(path), str(table), f"n{w}"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
+    conn = sqlite3.connect(path)
+    assert conn.execute("select count(*) from forecast_scores").fetchone()[0] == 4
+    assert conn.execute("select count(*) from author_scores where n = 1").fetchone()[0] == 4

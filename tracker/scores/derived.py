@@ -102,7 +102,8 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
     current = state(db)
     if current == "missing" and not _has_forecasts(db) and write:
         with writing(db):
-            build(db)
+            if state(db) == "missing":  # another command may have built them while this one waited
+                build(db)
     elif current != "current":
         db.close()
         where = db.path
