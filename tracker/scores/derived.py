@@ -107,8 +107,9 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
     elif current != "current":
         db.close()
         where = db.path
-        raise TrackerError(f"{where}: its score tables were made by another version of tracker; "
-                           f"run `tracker migrate --db {where}` to rebuild them")
+        why = ("its score tables were made by another version of tracker" if current == "stale"
+               else "it has forecasts but no score tables")
+        raise TrackerError(f"{where}: {why}; run `tracker migrate --db {where}` to rebuild them")
     db.derive = _derive
     return db
 
