@@ -564,6 +564,13 @@ def test_the_snapshot_serves_read_only_with_the_same_numbers(snapshot, cli):
     rows = query(ds, "leaderboard")
     assert [(r["author_id"], r["brier"]) for r in rows] == [(e["author"], e["brier"]) for e in cli("score")]
     assert asyncio.run(ds.client.get("/forecasts.json", params={"sql": "delete from forecasts"})).status_code == 400
+    # the wheel's plugin guards the snapshot as it guards `tracker serve`: one heavy value is refused
+    # at once, a POST gets 405, and /-/databases names no machine path
+    heavy = asyncio.run(ds.client.get("/forecasts.json", params={"sql": "select length(hex(randomblob(100000000)))"}))
+    assert heavy.status_code == 400 and heavy.json()["error"] == "string or blob too big"
+    posted = asyncio.run(ds.client.post("/forecasts/leaderboard"))
+    assert posted.status_code == 405 and posted.headers["allow"] == "GET, HEAD"
+    assert str(directory) not in get(ds, "/-/databases.json").text
 
 
 def test_the_snapshot_serves_the_publishers_own_metadata_over_the_sites(snapshot):

@@ -97,3 +97,95 @@ def test_tracker_serve_passes_only_the_users_own_metadata(tmp_path, small_record
     assert result.exit_code == 1 and len(ran) == 2
     assert result.stderr == f"Error: {tmp_path / 'none.yml'}: no metadata file here\n"
     assert not (tmp_path / "other.db").exists()  # refused before anything was built
+
+
+# The guard (tracker.site.guard): bounded values, read-only methods, no file paths.
+
+HEAVY = "select length(hex(randomblob(100000000)))"  # one VM step: the time limit never sees it
+
+
+def _served(tmp_path, small_record, **settings) -> Datasette:
+    path = tmp_path / "forecasts.db"
+    db = open_db(path)
+    import_records(db, [load_record(small_record)])
+    db.close()
+    ds = Datasette([str(path)], settings=settings or None)
+    asyncio.run(ds.invoke_startup())
+    return ds
+
+
+def _get(ds: Datasette, path: str, **params):
+    return asyncio.run(ds.client.get(path, params=params or None))
+
+
+def test_a_value_too_big_is_refused_at_once_and_normal_sql_still_runs(tmp_path, small_record):
+    from tracker.site.guard import MAX_VALUE_BYTES
+
+    ds = _served(tmp_path, small_record, sql_time_limit_ms=60_000)  # the time limit plays no part
+    heavy = _get(ds, "/forecasts.json", sql=HEAVY)
+    assert heavy.status_code == 400 and heavy.json()["error"] == "string or blob too big"
+    for sql in ("select zeroblob(20000000)", "select printf('%.*c', 20000000, 'x') is null",
+                "select group_concat(hex(randomblob(1000000))) from (select 1 union all select 2 union all "
+                "select 3 union all select 4 union all select 5 union all select 6)"):
+        answer = _get(ds, "/forecasts.json", sql=sql, _shape="array")
+        # refused, or (printf) SQLite's own NULL for a value it may not build
+        assert answer.status_code == 400 or answer.json() == [{sql[7:]: 1}], (sql, answer.text[:200])
+    fits = _get(ds, "/forecasts.json", sql=f"select length(hex(randomblob({MAX_VALUE_BYTES // 2 - 1})))",
+                _shape="array")
+    assert fits.status_code == 200 and next(iter(fits.json()[0].values())) == MAX_VALUE_BYTES - 2
+    assert _get(ds, "/forecasts/forecasts/f1").status_code == 200
+    assert _get(ds, "/forecasts/leaderboard.json", _shape="array").status_code == 200
+    assert len(_get(ds, "/forecasts/forecasts.json", _shape="array").json()) == 4
+
+
+def test_long_like_patterns_are_refused(tmp_path, small_record):
+    ds = _served(tmp_path, small_record)
+    answer = _get(ds, "/forecasts.json", sql="select 'x' like printf('%.*c', 5000, 'x')")
+    assert answer.status_code == 400 and "LIKE or GLOB pattern too complex" in answer.json()["error"]
+
+
+def test_the_guard_is_only_for_ledgers(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("create table t (x)").connection.close()
+    ds = Datasette([str(other)])
+    asyncio.run(ds.invoke_startup())
+    answer = _get(ds, "/other.json", sql="select length(zeroblob(20000000)) as n", _shape="array")
+    assert answer.json() == [{"n": 20000000}]
+
+
+def test_methods_other_than_get_and_head_get_405_with_allow(tmp_path, small_record):
+    ds = _served(tmp_path, small_record)
+    for path in ("/forecasts/leaderboard", "/forecasts/leaderboard.json", "/forecasts/search",
+                 "/forecasts/forecasts", "/forecasts/forecasts/f1", "/forecasts", "/forecasts.json"):
+        for method in ("post", "put", "patch", "delete"):
+            answer = asyncio.run(ds.client.request(method.upper(), path))
+            assert answer.status_code == 405, (method, path, answer.text[:300])
+            assert answer.headers["allow"] == "GET, HEAD"
+            assert "Traceback" not in answer.text
+    assert asyncio.run(ds.client.post("/forecasts/leaderboard.json")).json()["status"] == 405
+    head = asyncio.run(ds.client.request("HEAD", "/forecasts/leaderboard"))
+    assert head.status_code == 200
+    # Datasette's own /-/ pages answer for themselves: /-/logout takes a POST (and redirects)
+    own = asyncio.run(ds.client.post("/-/logout"))
+    assert own.status_code == 302 and "allow" not in own.headers
+
+
+def test_no_page_or_json_shows_a_file_path(tmp_path, small_record):
+    ds = _served(tmp_path, small_record)
+    pages = ["/", "/.json", "/forecasts", "/forecasts.json", "/forecasts/forecasts", "/forecasts/forecasts.json",
+             "/forecasts/forecasts/f1", "/forecasts/forecasts/f1.json", "/forecasts/authors/ann",
+             "/forecasts/documents/doc-a", "/forecasts/leaderboard", "/forecasts/leaderboard.json",
+             "/-/databases", "/-/databases.json", "/-/metadata", "/-/metadata.json", "/-/settings.json",
+             "/-/versions.json", "/-/plugins.json", "/-/threads.json", "/-/dashboards", "/_internal",
+             "/_internal.json", "/_internal/databases.json"]
+    for page in pages:
+        answer = _get(ds, page)
+        assert answer.status_code in (200, 403), (page, answer.status_code)
+        assert str(tmp_path) not in answer.text, page
+    listed = _get(ds, "/-/databases.json").json()
+    assert [(d["name"], d["path"]) for d in listed] == [("forecasts", "forecasts.db")]
+    for sql in ("select * from pragma_database_list", "select file from pragma_database_list()"):
+        answer = _get(ds, "/forecasts.json", sql=sql, _shape="array")
+        assert answer.status_code == 200 and answer.json() == [] and str(tmp_path) not in answer.text

@@ -2,7 +2,7 @@
 
 Registered under the `datasette` entry-point group, so installing tracker is enough for Datasette
 to load it. It changes how cells look in HTML only: JSON and CSV keep the raw numbers, and nothing
-here registers a route, a write or a SQL function (views stay plain SQL for every other client).
+here registers a write or a SQL function (views stay plain SQL for every other client).
 
 - probability (forecasts, forecast_ledger, forecast_scores): "60 % · durchaus möglich (analyst)",
   the percentage, then the author's words if any, then how the words were read as a number;
@@ -24,6 +24,10 @@ It supplies the site's metadata (metadata.yml: descriptions, canned queries, das
 tracker.site.metadata), so `datasette LEDGER.db` needs no --metadata; a --metadata file of the
 user's own is merged over it and wins. The templates written for a ledger named `forecasts`
 (query-forecasts-*, row-forecasts-*) serve a ledger of any name.
+
+It guards a served ledger against its readers (tracker.site.guard): its connections bound every
+SQLite value to 10 MB and hide the files' paths (`prepare_connection`), its pages answer only GET
+and HEAD (`asgi_wrapper`), and /-/databases shows file names, not paths (`register_routes`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from datasette.utils import to_css_class, urlsafe_components
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
+from tracker.site import guard
 from tracker.site import metadata as site_metadata
 
 # Datasette 0.65.5's default error handler calls rich's print_exception even when no exception
@@ -393,3 +398,19 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["tracker_score"] = decimals
     env.globals["tracker_interval"] = interval
     env.filters["tracker_query_cells"] = query_cells
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    guard.prepare(conn, datasette, database)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: guard.method_guard(datasette, app)
+
+
+@hookimpl
+def register_routes(datasette):
+    # Datasette matches plugins' routes before its own, so this one serves /-/databases.
+    return [(r"^/-/databases(\.(?P<format>json))?$", guard.databases)]
