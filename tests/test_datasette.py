@@ -228,12 +228,14 @@ def test_render_cell_formats_numbers_by_table_and_column(table, column, value, h
 def test_plugin_is_loaded_and_only_renders(ds):
     plugins = {p["name"]: p for p in get(ds, "/-/plugins.json").json()}
     assert "tracker" in plugins, "the `datasette` entry point of the tracker package is not picked up"
-    # Nothing that adds routes, writes, actions or SQL functions: only cell rendering, templates,
-    # the read-only variables of the forecast page and the site's metadata.
-    hooks = {"render_cell", "prepare_jinja2_environment", "extra_template_vars", "get_metadata"}
+    # Nothing that adds writes, actions or SQL functions: cell rendering, templates, the read-only
+    # variables of the row pages, the site's metadata, and the guard (tracker.site.guard): limits
+    # on each ledger connection, 405 for other methods than GET/HEAD, /-/databases without paths.
+    hooks = {"render_cell", "prepare_jinja2_environment", "extra_template_vars", "get_metadata",
+             "prepare_connection", "asgi_wrapper", "register_routes"}
     assert set(plugins["tracker"]["hooks"]) == hooks
-    assert not hooks & {"register_routes", "prepare_connection", "canned_queries", "actor_from_request",
-                        "permission_allowed", "register_commands", "startup"}
+    assert not hooks & {"canned_queries", "actor_from_request", "permission_allowed", "register_commands",
+                        "startup", "write_wrapper"}
     assert {h.name for h in pm.get_hookcallers(datasette_plugin)} == hooks
 
 
@@ -523,8 +525,10 @@ def test_readonly_connection_is_what_refuses_a_disguised_write(ds):
 
 def test_unknown_route_answers_404(ds):
     # Datasette 0.65.5 with rich installed would answer 500 here; the plugin switches that off.
-    assert post(ds, "/forecasts/forecasts/-/insert", json={}).status_code == 404
     assert get(ds, "/no/such/page").status_code == 404
+    assert get(ds, "/forecasts/forecasts/-/insert").status_code == 404
+    # a write to a ledger is no route at all: the guard answers 405 before any route is looked for
+    assert post(ds, "/forecasts/forecasts/-/insert", json={}).status_code == 405
 
 
 # ------------------------------------------------------------------------------ the shipped metadata

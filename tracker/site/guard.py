@@ -55,8 +55,8 @@ def _hide_files(action: int, arg1: str | None, arg2: str | None, database: str |
 
 def prepare(conn: sqlite3.Connection, datasette: Any, database: str) -> None:
     """Bound the values SQLite builds on a ledger's connection, and hide its files' paths."""
-    if not site_metadata.is_ledger(datasette, database):
-        return
+    if database == "_internal" or not site_metadata.is_ledger(datasette, database):
+        return  # Datasette's own catalogue is never a ledger, and not worth a read to find out
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN_BYTES)
     conn.set_authorizer(_hide_files)
