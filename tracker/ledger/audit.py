@@ -123,7 +123,9 @@ def find_kind(db: Ledger, record_id: str) -> str:
              if db.execute(f"select 1 from {tables[0][0]} where id = ?", [record_id]).fetchone()
              or db.execute(f"select 1 from [_history_json_{tables[0][0]}] where pk_id = ?", [record_id]).fetchone()]
     if not kinds:
-        raise TrackerError(f"{record_id!r}: no document, question, forecast or author has this id")
+        from tracker.ledger.ids import unknown
+
+        raise unknown(db, KINDS, record_id, f"{record_id!r}: no document, question, forecast or author has this id")
     if len(kinds) > 1:
         raise TrackerError(f"{record_id!r}: names a {' and a '.join(kinds)}; pass --kind")
     return kinds[0]

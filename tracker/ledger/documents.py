@@ -15,6 +15,7 @@ from tracker.intake.documents import (
     read_with_side_file,
 )
 from tracker.ledger.connection import Ledger, touched, writing
+from tracker.ledger.ids import unknown
 
 
 def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
@@ -119,7 +120,7 @@ def document_versions(db: Ledger, doc_id: str) -> list[dict]:
                          "length(text) as characters from document_versions where document_id = ? order by version",
                          [doc_id]))
     if not rows:
-        raise TrackerError(f"document {doc_id!r}: no such document")
+        raise unknown(db, "document", doc_id)
     return rows
 
 
@@ -131,7 +132,7 @@ def document_authors(db: Ledger, doc_id: str) -> list[dict]:
 def get_document(db: Ledger, doc_id: str) -> dict:
     rows = list(db.query("select * from documents where id = ?", [doc_id]))
     if not rows:
-        raise TrackerError(f"document {doc_id!r}: no such document in the ledger")
+        raise unknown(db, "document", doc_id, f"document {doc_id!r}: no such document in the ledger")
     return rows[0]
 
 

@@ -15,6 +15,7 @@ from tracker import values
 from tracker.errors import TrackerError
 from tracker.ledger.audit import analyst
 from tracker.ledger.connection import touched, writing
+from tracker.ledger.ids import unknown
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
@@ -73,7 +74,7 @@ def current_outcome(db: Ledger, question_id: str) -> dict | None:
 def _require_question(db: Ledger, question_id: str) -> dict:
     rows = list(db.query("select * from questions where id = ?", [question_id]))
     if not rows:
-        raise TrackerError(f"question {question_id!r}: no such question (see `tracker forecasts`)")
+        raise unknown(db, "question", question_id, hint=" (see `tracker questions`)")
     return rows[0]
 
 

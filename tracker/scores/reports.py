@@ -12,6 +12,7 @@ import math
 
 from tracker.errors import TrackerError
 from tracker.ledger.connection import Ledger
+from tracker.ledger.ids import unknown
 from tracker.scores import board, fits, rules
 
 BRIER_SCALE = "0..1"
@@ -21,10 +22,17 @@ def author_id(db: Ledger, who: str) -> str:
     """An author given by id or by name (any case)."""
     rows = list(db.query("select id from authors where id = ? or lower(name) = lower(?)", [who, who]))
     if not rows:
-        raise TrackerError(f"--author {who!r}: no such author (by id or name)")
+        raise unknown(db, "author", who, f"--author {who!r}: no such author (by id or name)")
     if len(rows) > 1:
         raise TrackerError(f"--author {who!r}: names more than one author; use the id")
     return rows[0]["id"]
+
+
+def _require(db: Ledger, kind: str, given: str) -> None:
+    """A --question or --document filter must name a record: a mistyped one would filter out everything."""
+    table = {"question": "questions", "document": "documents"}[kind]
+    if db.execute(f"select 1 from {table} where id = ?", [given]).fetchone() is None:
+        raise unknown(db, kind, given, f"--{kind} {given!r}: no such {kind}")
 
 
 #: Filters on forecasts `f` (joined to their question `q` for a topic), by what they are given.
@@ -44,6 +52,9 @@ def _filter(**given: str | None) -> tuple[str, dict]:
 
 def list_forecasts(db: Ledger, *, author: str | None = None, question: str | None = None,
                    document: str | None = None) -> list[dict]:
+    for kind, given in (("question", question), ("document", document)):
+        if given:
+            _require(db, kind, given)
     where, params = _filter(author=author_id(db, author) if author else None, question=question,
                             document=document)
     sql = f"""
@@ -152,8 +163,8 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
         raise TrackerError(f"--bins {bins}: choose a whole number from 1 to 1000")
     if author:
         author = author_id(db, author)
-    if document and not list(db.query("select 1 from documents where id = ?", [document])):
-        raise TrackerError(f"--document {document!r}: no such document")
+    if document:
+        _require(db, "document", document)
     if topic and not list(db.query("select 1 from questions q, json_each(q.topics) t where t.value = ?", [topic])):
         raise TrackerError(f"--topic {topic!r}: no question has this topic")
     given = [(s, k) for s, k in (("author", author), ("document", document), ("topic", topic)) if k]

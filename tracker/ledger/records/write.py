@@ -15,6 +15,7 @@ from tracker.errors import TrackerError
 from tracker.intake.documents import read_text_file, sha256_file
 from tracker.ledger import connection
 from tracker.ledger.connection import Ledger, writing
+from tracker.ledger.ids import unknown
 from tracker.ledger.import_log import last_sha256, log_import
 from tracker.ledger.outcomes import append_outcome, existing_outcome_keys, outcome_key
 from tracker.ledger.records.load import Record
@@ -83,24 +84,30 @@ def _check_references(db: Ledger, records: list[Record]) -> None:
     def exists(kind: str, table: str, id_: str) -> bool:
         return (kind, id_) in defined or bool(list(db.query(f"select 1 from {table} where id = ?", [id_])))
 
+    def missing(kind: str, id_: str, message: str) -> TrackerError:
+        return unknown(db, kind, id_, message, also=[i for k, i in defined if k == kind], names=False)
+
     for rec in records:
         for a in rec.document_authors:
             if not exists("author", "authors", a):
-                raise TrackerError(f"{rec.path}: document author {a!r} is not among the authors")
+                raise missing("author", a, f"{rec.path}: document author {a!r} is not among the authors")
         for f in rec.forecasts:
             if not exists("question", "questions", f["question_id"]):
-                raise TrackerError(f"{rec.path}: forecast {f['id']}: unknown question {f['question_id']!r}")
+                raise missing("question", f["question_id"],
+                              f"{rec.path}: forecast {f['id']}: unknown question {f['question_id']!r}")
             for a in rec.forecast_authors[f["id"]]:
                 if not exists("author", "authors", a):
-                    raise TrackerError(f"{rec.path}: forecast {f['id']}: unknown author {a!r}")
+                    raise missing("author", a, f"{rec.path}: forecast {f['id']}: unknown author {a!r}")
             if f["conditional_on"] and not exists("forecast", "forecasts", f["conditional_on"]):
-                raise TrackerError(
-                    f"{rec.path}: forecast {f['id']}: conditional_on unknown forecast {f['conditional_on']!r}")
+                cond = f["conditional_on"]
+                raise missing("forecast", cond,
+                              f"{rec.path}: forecast {f['id']}: conditional_on unknown forecast {cond!r}")
             if f["conditional_on"] == f["id"]:
                 raise TrackerError(f"{rec.path}: forecast {f['id']}: is conditional on itself")
         for o in rec.outcomes:
             if not exists("question", "questions", o["question_id"]):
-                raise TrackerError(f"{rec.path}: outcome for unknown question {o['question_id']!r}")
+                raise missing("question", o["question_id"],
+                              f"{rec.path}: outcome for unknown question {o['question_id']!r}")
 
 
 def _fit_to_questions(db: Ledger, records: list[Record]) -> None:
