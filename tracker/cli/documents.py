@@ -14,6 +14,7 @@ from tracker.cli.app import (
     JsonOption,
     app,
     command,
+    open_for_reading,
     open_for_writing,
     print_json,
     show,
@@ -61,6 +62,21 @@ def document_add(
             "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
     show(as_json, result, lambda: f"{result['id']}: {note[result['status']]} — {result['title']} "
                                    f"({result['characters']} characters, sha256 {result['sha256'][:12]}…)")
+
+
+@app.command("documents")
+@command
+def documents_(
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """The documents, oldest first: id, title, publisher, publication date, language, authors and how
+    many forecasts each holds."""
+    from tracker.cli import text as output
+    from tracker.ledger import listing
+
+    rows = listing.documents(open_for_reading(db))
+    show(as_json, rows, lambda: output.documents(rows))
 
 
 @app.command()

@@ -166,6 +166,38 @@ def history(
 
 @app.command()
 @command
+def questions(
+    open_only: Annotated[bool, typer.Option("--open", help="Only open questions: no outcome in force.")] = False,
+    due: Annotated[bool, typer.Option(
+        "--due", help="Only questions due: open and past their resolve-by date (as of today, or --as-of).")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="With --due: the day to judge by instead of today, YYYY-MM-DD or words.")] = None,
+    search: Annotated[str | None, typer.Option(
+        help="Only questions whose title or criteria match this full-text (FTS5) query, best match first, "
+             "e.g. 'sanctions' or 'summit AND declaration'.")] = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """The questions: id, title, resolve-by date, outcome in force (or open), and how many forecasts
+    and authors each has. Soonest due first, unless searching."""
+    import datetime as dt
+
+    from tracker.cli import text as output
+    from tracker.ledger import listing
+
+    if as_of is not None and not due:
+        raise TrackerError("--as-of: goes with --due")
+    due_on = None
+    if due:
+        from tracker.intake import dates
+
+        due_on = dates.parse_date(as_of, "--as-of") if as_of else dt.date.today().isoformat()
+    rows = listing.questions(open_for_reading(db), open_only=open_only, due_on=due_on, search=search)
+    show(as_json, rows, lambda: output.questions(rows))
+
+
+@app.command()
+@command
 def export(
     directory: Annotated[Path, typer.Argument(help="Where to write the record files (e.g. forecasts/).")],
     db: DbOption = DEFAULT_DB,

@@ -41,6 +41,21 @@ def forecasts(
 
 @app.command()
 @command
+def authors(
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+):
+    """The authors: id, name, affiliation, how many documents and forecasts carry them, and how many
+    of their forecasts are scored (the n of `tracker score`)."""
+    from tracker.cli import text as output
+    from tracker.scores import reports
+
+    rows = reports.authors(open_for_reading(db))
+    show(as_json, rows, lambda: output.authors(rows))
+
+
+@app.command()
+@command
 def score(
     by: Annotated[str, typer.Option(help="Group by author, document, question, topic or horizon.")] = "author",
     adjusted: Annotated[bool, typer.Option(

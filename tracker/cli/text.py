@@ -40,6 +40,35 @@ def forecasts(rows: list[dict]) -> str:
                         ("outcome", "outcome", ""), ("brier", "Brier (0..1)", "")])
 
 
+def _clip(text: str | None, width: int = 60) -> str | None:
+    """A long title cut to `width` characters for a table (--json has it whole)."""
+    return text if text is None or len(text) <= width else text[:width - 1] + "…"
+
+
+def questions(rows: list[dict]) -> str:
+    if not rows:
+        return "No questions."
+    shown = [{**r, "title": _clip(r["title"]), "outcome": r["outcome"] or "open"} for r in rows]
+    return table(shown, [("id", "id", ""), ("title", "title", ""), ("resolve_by", "resolve by", ""),
+                         ("outcome", "outcome", ""), ("forecasts", "forecasts", ""), ("authors", "authors", "")])
+
+
+def authors(rows: list[dict]) -> str:
+    if not rows:
+        return "No authors."
+    return table(rows, [("id", "id", ""), ("name", "name", ""), ("affiliation", "affiliation", ""),
+                        ("documents", "documents", ""), ("forecasts", "forecasts", ""), ("scored", "scored n", "")])
+
+
+def documents(rows: list[dict]) -> str:
+    if not rows:
+        return "No documents."
+    shown = [{**r, "title": _clip(r["title"]), "authors": "; ".join(r["authors"]) or None} for r in rows]
+    return table(shown, [("id", "id", ""), ("title", "title", ""), ("publisher", "publisher", ""),
+                         ("published_on", "published", ""), ("language", "lang", ""), ("authors", "authors", ""),
+                         ("forecasts", "forecasts", "")])
+
+
 def _interval(low, high) -> str:
     return f"[{low:.3f}, {high:.3f}]" if low is not None else "– (n < 2)"
 

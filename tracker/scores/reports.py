@@ -11,6 +11,7 @@ import json
 import math
 
 from tracker.errors import TrackerError
+from tracker.ledger import listing
 from tracker.ledger.connection import Ledger
 from tracker.ledger.ids import unknown
 from tracker.scores import board, fits, rules
@@ -77,6 +78,13 @@ def list_forecasts(db: Ledger, *, author: str | None = None, question: str | Non
     for r in rows:
         r["probabilities"] = json.loads(r["probabilities"]) if r["probabilities"] else None
     return rows
+
+
+def authors(db: Ledger) -> list[dict]:
+    """Every author as the ledger lists them (tracker.ledger.listing.authors), with `scored`: how many
+    of their yes/no forecasts are scored, the n of their row in `tracker score`."""
+    scored = dict(db.execute("select author_id, n from author_scores").fetchall())
+    return [{**a, "scored": scored.get(a["id"], 0)} for a in listing.authors(db)]
 
 
 SCORE_GROUPS = {
