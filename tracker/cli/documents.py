@@ -70,8 +70,8 @@ def documents_(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
-    """The documents, oldest first: id, title, publisher, publication date, language, authors and how
-    many forecasts each holds."""
+    """List the documents, oldest first. Each with its id, title, publisher, publication date,
+    language, authors and how many forecasts it holds."""
     from tracker.cli import text as output
     from tracker.ledger import listing
 

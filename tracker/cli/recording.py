@@ -178,8 +178,9 @@ def questions(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
-    """The questions: id, title, resolve-by date, outcome in force (or open), and how many forecasts
-    and authors each has. Soonest due first, unless searching."""
+    """List the questions: all, open, due or matching a search. Each with its id, title, resolve-by
+    date, outcome in force (or open), and how many forecasts and authors it has; soonest due first,
+    or best match first when searching."""
     import datetime as dt
 
     from tracker.cli import text as output

@@ -45,8 +45,9 @@ def authors(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
-    """The authors: id, name, affiliation, how many documents and forecasts carry them, and how many
-    of their forecasts are scored (the n of `tracker score`)."""
+    """List the authors, with their documents and forecasts. Each with its id, name, affiliation, how
+    many documents and forecasts carry it, and how many of its forecasts are scored (the n of
+    `tracker score`)."""
     from tracker.cli import text as output
     from tracker.scores import reports
 

@@ -40,7 +40,7 @@ def forecasts(rows: list[dict]) -> str:
                         ("outcome", "outcome", ""), ("brier", "Brier (0..1)", "")])
 
 
-def _clip(text: str | None, width: int = 60) -> str | None:
+def _clip(text: str | None, width: int = 48) -> str | None:
     """A long title cut to `width` characters for a table (--json has it whole)."""
     return text if text is None or len(text) <= width else text[:width - 1] + "…"
 
