@@ -56,6 +56,20 @@ def test_a_large_table_offers_the_ids_that_sort_next_to_the_one_given():
     assert ids.close_matches(db, "forecast", "fc-001234x", n=1) == ["fc-001234"]
 
 
+def test_what_a_suggestion_reads_is_bounded_however_large_the_table():
+    """SQLite's work (in steps of 1,000) for a suggestion: the same on 2 and on 20 times SCAN_LIMIT ids."""
+    def steps(n):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("create table forecasts (id text primary key)")
+        conn.executemany("insert into forecasts values (?)", [(f"fc-{i:07d}",) for i in range(n)])
+        count = [0]
+        conn.set_progress_handler(lambda: count.__setitem__(0, count[0] + 1), 1000)
+        assert ids.close_matches(Ledger(conn), "forecast", "fc-0001234x", n=1) == ["fc-0001234"]
+        return count[0]
+
+    assert steps(20 * ids.SCAN_LIMIT) <= steps(2 * ids.SCAN_LIMIT) + 2
+
+
 @pytest.mark.parametrize("argv,message", [
     (["resolve", "q22", "--outcome", "yes"], "question 'q22': no such question; did you mean 'q2'?"),
     (["unresolve", "q33"], "question 'q33': no such question; did you mean 'q3'?"),
