@@ -178,3 +178,47 @@ def test_every_group_table_carries_the_same_summary_as_the_code_computes(db):
     for table in ("author_scores", "document_scores", "question_scores", "topic_scores", "horizon_scores"):
         columns = [r[1] for r in db.execute(f"pragma table_info({table})")]
         assert columns[1:1 + len(summary)] == summary, table
+
+
+def test_someone_elses_sqlite_file_is_refused_and_left_as_it_was(tmp_path):
+    notes = tmp_path / "notes.db"
+    conn = sqlite3.connect(notes)
+    conn.execute("create table notes (id integer primary key, body text)")
+    conn.execute("insert into notes (body) values ('mine')")
+    conn.commit()
+    conn.close()
+    before = notes.read_bytes()
+    result = CliRunner().invoke(app, ["score", "--db", str(notes)])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("notes.db: not a tracker ledger (a SQLite database with tables of its "
+                                          "own); pass --db a ledger, or a new file to make one")
+    assert "Traceback" not in result.output
+    with pytest.raises(TrackerError, match="not a tracker ledger"):
+        open_db(notes)
+    assert notes.read_bytes() == before  # no tables, no triggers, no WAL
+
+
+def test_an_empty_sqlite_file_becomes_a_ledger(tmp_path):
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a 0-byte file, as `sqlite3 empty.db ''` leaves it
+    db = open_db(empty)
+    assert {"forecasts", "author_scores"} <= set(db.table_names())
+    db.close()
+
+
+def test_a_ledger_a_newer_tracker_migrated_is_refused_with_what_it_needs(tmp_path):
+    path = tmp_path / "newer.db"
+    open_db(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("insert into _sqlite_migrations (migration_set, name, applied_at) "
+                 "values ('tracker', 'm002_from_the_future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(TrackerError, match=r"newer.db: a newer tracker has migrated this ledger \(its schema step "
+                                           r"'m002_from_the_future' is unknown to this version, whose last is "
+                                           r"'m001_baseline'\); upgrade tracker to open it"):
+        open_db(path)
+    result = CliRunner().invoke(app, ["forecasts", "--db", str(path)])
+    assert result.exit_code == 1 and "upgrade tracker to open it" in result.output
+    assert path.read_bytes() == before

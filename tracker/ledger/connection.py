@@ -140,6 +140,29 @@ def _current(conn: sqlite3.Connection) -> bool:
         return False
 
 
+def _refuse_what_is_not_ours(conn: sqlite3.Connection, path: Path, current: bool) -> None:
+    """A file holding someone else's tables, or a ledger a newer tracker migrated, is refused before
+    anything is written to it; an empty SQLite file may become a ledger."""
+    if current:
+        newer = conn.execute("""select name from _sqlite_migrations where migration_set = 'tracker' and id >
+                                (select id from _sqlite_migrations where migration_set = 'tracker' and name = ?)
+                                order by id""", [LATEST_STEP]).fetchall()
+        if newer:
+            raise TrackerError(f"{path}: a newer tracker has migrated this ledger (its schema step "
+                               f"{newer[-1][0]!r} is unknown to this version, whose last is {LATEST_STEP!r}); "
+                               f"upgrade tracker to open it")
+        return
+    if conn.execute("select count(*) from sqlite_master where tbl_name != '_sqlite_migrations'").fetchone()[0] == 0:
+        return  # an empty database, or one whose first step has yet to run: a new ledger
+    try:
+        ours = conn.execute("select 1 from _sqlite_migrations where migration_set = 'tracker' limit 1").fetchone()
+    except sqlite3.OperationalError:
+        ours = None
+    if ours is None:
+        raise TrackerError(f"{path}: not a tracker ledger (a SQLite database with tables of its own); "
+                           f"pass --db a ledger, or a new file to make one")
+
+
 def open_db(path: str | Path | None = None, *, create: bool = True, write: bool = True) -> Ledger:
     """Open (and by default create) the ledger, with WAL, a busy timeout and all migrations applied.
 
@@ -161,6 +184,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         db = Ledger(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
         current = _current(conn)
+        _refuse_what_is_not_ours(conn, path, current)
         if not write and not _writable(path):
             if not current:
                 raise TrackerError(f"{path}: database is read-only and its schema is out of date")
