@@ -109,6 +109,9 @@ BAD = [
     ('outcome: "no"\n    resolved_on: 2019-02-28', 'outcome: maybe\n    resolved_on: 2019-02-28',
      "outcome 'maybe' is not one of"),
     ("url: https://example.org/x", "url: example.org/x", "is not an http(s) URL"),
+    # an outcome edited in place would flip the outcome in force without a word
+    ('outcome: "no"\n    resolved_on: 2019-02-28', 'outcome: "yes"\n    resolved_on: 2019-02-28',
+     "question q1 already has the outcome 'no' in force; a record changes it only with `action: correct`"),
     ("  - id: f4\n", "  - id: f1\n", "forecast ids: 'f1' is listed twice"),
     ("title: A brief\n", "title: A brief\n  title: Another\n", "duplicate key 'title'"),
     ("    affiliation: Example Institute\n", "    affiliation: Example Institute\n    age: 40\n",
@@ -163,3 +166,23 @@ def test_a_question_shared_by_two_documents(db, tmp_path, small_record):
     import_records(fresh, [load_record(p) for p in sorted(export_dir.glob("*.yml"))])
     assert dump(fresh) != [] and fresh["forecasts"].count == 8
     assert fresh.execute("select count(*) from outcomes").fetchone()[0] == 2
+
+
+CORRECTION = """  - question: q1
+    action: correct
+    outcome: "yes"
+    resolved_on: 2019-03-01
+    note: The first report was wrong.
+  - question: q3
+"""
+
+
+def test_a_record_corrects_an_outcome_in_force_only_by_saying_so(small_db, small_record):
+    from tracker.ledger.outcomes import current_outcome, history
+
+    small_record.write_text(SMALL_RECORD.replace("  - question: q3\n", CORRECTION, 1))
+    import_records(small_db, [load_record(small_record)])
+    assert current_outcome(small_db, "q1")["outcome"] == "yes"
+    assert [o["action"] for o in history(small_db, "q1")] == ["resolve", "correct"]
+    brier = small_db.execute("select brier from forecast_scores where forecast_id = 'f1'").fetchone()[0]
+    assert brier == pytest.approx(0.04)

@@ -17,7 +17,7 @@ from tracker.ledger import connection
 from tracker.ledger.connection import Ledger, writing
 from tracker.ledger.ids import unknown
 from tracker.ledger.import_log import last_sha256, log_import
-from tracker.ledger.outcomes import append_outcome, existing_outcome_keys, outcome_key
+from tracker.ledger.outcomes import append_outcome, current_outcome, existing_outcome_keys, outcome_key
 from tracker.ledger.records.load import Record
 
 
@@ -154,6 +154,18 @@ def _fit_to_questions(db: Ledger, records: list[Record]) -> None:
                 raise TrackerError(f"{w} outcome: {o['outcome']!r} is not one of the options {options} or annulled")
 
 
+def _no_silent_change(db: Ledger, where: str, qid: str, entry: dict) -> None:
+    """A record changes an outcome in force only by saying so (`action: correct`), as a table row
+    or `tracker resolve` must: an entry edited from no to yes in place would otherwise flip it."""
+    if entry["action"] != "resolve":
+        return
+    current = current_outcome(db, qid)
+    if current is not None and current["outcome"] != entry["outcome"]:
+        raise TrackerError(f"{where}: question {qid} already has the outcome {current['outcome']!r} in force; "
+                           f"a record changes it only with `action: correct` (or `tracker resolve {qid} "
+                           f"--outcome {entry['outcome']} --correct`)")
+
+
 def _language(db: Ledger, document_id: str) -> tuple | None:
     """(language,) of a document in the database, None when it is not there."""
     return db.execute("select language from documents where id = ?", [document_id]).fetchone()
@@ -229,17 +241,18 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
                 if changed:
                     touched_questions.add(f["question_id"])
                     touched_questions.update(old_question)
-            by_question: dict[str, list[dict]] = {}
-            for o in rec.outcomes:
-                by_question.setdefault(o["question_id"], []).append(o)
+            by_question: dict[str, list[tuple[int, dict]]] = {}
+            for i, o in enumerate(rec.outcomes):
+                by_question.setdefault(o["question_id"], []).append((i, o))
             for qid, entries in by_question.items():
                 have = existing_outcome_keys(db, qid)
-                for o in entries:
+                for i, o in entries:
                     key = outcome_key(o, o["evidence"])
                     if have[key] > 0:
                         have[key] -= 1
                         counts["outcomes"].unchanged += 1
                         continue
+                    _no_silent_change(db, rec.places.get(("outcome", i), rec.path), qid, o)
                     append_outcome(db, o, o["evidence"], source="record")
                     counts["outcomes"].created += 1
                     touched_questions.add(qid)
