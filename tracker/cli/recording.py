@@ -241,14 +241,9 @@ def migrate(
     """Bring a ledger made by another version of tracker up to date: apply its pending schema steps,
     and rebuild its score tables from the ledger if their definition changed (a full rescore, in
     one transaction). Other commands refuse a ledger whose score tables are out of date."""
+    from tracker.cli import text as output
     from tracker.scores.derived import migrate as migrate_ledger
 
     result = migrate_ledger(db)
-    show(as_json, result, lambda: migrated_text(result))
+    show(as_json, result, lambda: output.migrated(result))
 
-
-def migrated_text(r: dict) -> str:
-    scores = {"current": "score tables current",
-              "rebuilt": f"score tables rebuilt (their definition changed) in {r['seconds']:.2f} s",
-              "created": f"score tables created in {r['seconds']:.2f} s"}[r["scores"]]
-    return f"{r['db']}: schema current ({r['schema']}); {scores}: {r['scored']} of {r['forecasts']} forecasts scored."

@@ -145,16 +145,10 @@ def rescore(
     """Recompute every score table from the ledger in one transaction, and report how long it took.
     Each write already keeps the scores current, and a full rescore gives identical tables; it
     also refits the difficulty-adjusted board, which single outcomes on a large ledger leave stale."""
-    import time
-
-    from tracker.ledger.connection import writing
-    from tracker.scores import board
+    from tracker.scores import derived
 
     conn = open_for_writing(db, create=False)
-    start = time.perf_counter()
-    with writing(conn, note), stages_shown(not as_json and sys.stderr.isatty()):
-        board.refresh(conn)
-    result = {"seconds": round(time.perf_counter() - start, 3), "forecasts": conn["forecasts"].count,
-              "scored": conn["forecast_scores"].count + conn["multiple_choice_scores"].count}
+    with stages_shown(not as_json and sys.stderr.isatty()):
+        result = derived.rescore(conn, note)
     show(as_json, result,
          lambda: f"Rescored {result['scored']} of {result['forecasts']} forecasts in {result['seconds']:.2f} s.")

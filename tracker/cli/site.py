@@ -19,7 +19,6 @@ from tracker.cli.app import (
     open_for_writing,
     print_json,
 )
-from tracker.cli.recording import migrated_text
 from tracker.errors import TrackerError
 
 
@@ -82,6 +81,7 @@ def serve(
 
     It only ever adds to the database: outcomes recorded from the command line and imported tables stay.
     """
+    from tracker.cli import text as output
     from tracker.ledger.records.load import load_record, record_paths
     from tracker.ledger.records.write import import_records, stale_paths
     from tracker.scores.derived import migrate as migrate_ledger
@@ -91,7 +91,7 @@ def serve(
     if db.exists():  # a ledger made by another version: say what is rebuilt, then go on
         migrated = migrate_ledger(db)
         if migrated["scores"] != "current":
-            typer.echo(migrated_text(migrated), err=True)
+            typer.echo(output.migrated(migrated), err=True)
     conn = open_for_writing(db)
     paths = record_paths([records_dir]) if records_dir.exists() else []
     stale = stale_paths(conn, paths)

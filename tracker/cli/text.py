@@ -203,3 +203,12 @@ _SHOWN = {"title", "name", "probability", "probabilities", "outcome", "action", 
 def _short(v) -> str:
     text = "–" if v is None else str(v)
     return text if len(text) <= 80 else text[:77] + "…"
+
+
+def migrated(r: dict) -> str:
+    """What `tracker migrate` did to a ledger, in one line."""
+    if r["scores"] == "current":
+        return f"{r['db']}: schema current ({r['schema']}); score tables current."
+    done = {"rebuilt": "rebuilt (their definition changed)", "created": "created"}[r["scores"]]
+    return (f"{r['db']}: schema current ({r['schema']}); score tables {done} in {r['seconds']:.2f} s: "
+            f"{r['scored']} of {r['forecasts']} forecasts scored.")

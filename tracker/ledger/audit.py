@@ -58,21 +58,19 @@ class ChangeGroup:
     def __enter__(self):
         if not enabled(self.db):
             return self
-        conn = self.db
         self.before = _marks(self.db)
-        conn.execute(f"update [{GROUPS}] set current = null where current = 1")
+        self.db.execute(f"update [{GROUPS}] set current = null where current = 1")
         words = {"by": analyst(), "command": COMMAND.get(), "note": self.note}
-        self.group = conn.execute(f"insert into [{GROUPS}] (note, current) values (?, 1)",
-                                  [json.dumps(words, ensure_ascii=False)]).lastrowid
+        self.group = self.db.execute(f"insert into [{GROUPS}] (note, current) values (?, 1)",
+                                     [json.dumps(words, ensure_ascii=False)]).lastrowid
         return self
 
     def __exit__(self, *exc):
         if self.group is None or not self.db.in_transaction:
             return False
-        conn = self.db
-        conn.execute(f"update [{GROUPS}] set current = null where id = ?", [self.group])
+        self.db.execute(f"update [{GROUPS}] set current = null where id = ?", [self.group])
         if _marks(self.db) == self.before:
-            conn.execute(f"delete from [{GROUPS}] where id = ?", [self.group])
+            self.db.execute(f"delete from [{GROUPS}] where id = ?", [self.group])
         return False
 
 

@@ -61,7 +61,7 @@ class Changes:
 class Ledger:
     """An open ledger. Everything in tracker reaches SQLite through these methods.
 
-    `execute`, `executemany` and `query` go straight to the sqlite3 connection. `table(name)` is a
+    `execute`, `executemany` and `query` go straight to the sqlite3 connection. `db[name]` is a
     sqlite-utils Table, for its insert and upsert helpers; sqlite-utils is imported only then,
     because its import costs a command 0.1 s and the paths that record one outcome need none of it.
     """
@@ -73,8 +73,6 @@ class Ledger:
         self.derive: Callable[[Ledger, Changes], None] | None = None
         #: the changes of the write transaction under way (None outside one)
         self.changes: Changes | None = None
-        # what sqlite-utils' Database sets on a connection, set here whether or not it is made
-        conn.execute("PRAGMA recursive_triggers = on")
 
     # ---------------------------------------------------------------- SQL
 
@@ -111,9 +109,6 @@ class Ledger:
         # no sqlite-utils plugins: tracker registers none, and loading them scans every installed
         # package's entry points, which cost each command 20-40 ms
         return Database(self.conn, execute_plugins=False)
-
-    def table(self, name: str) -> Table:
-        return self.utils.table(name)
 
     def __getitem__(self, name: str) -> Table:
         return self.utils.table(name)
@@ -183,6 +178,8 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         conn.execute("select count(*) from sqlite_master").fetchone()
         db = Ledger(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
+        # what sqlite-utils' Database sets on a connection, set here whether or not one is made
+        conn.execute("PRAGMA recursive_triggers = on")
         current = _current(conn)
         _refuse_what_is_not_ours(conn, path, current)
         if not write and not _writable(path):
@@ -281,11 +278,3 @@ def indexes_built_after(db: Ledger, tables: list[str]) -> Iterator[None]:
     yield
     for _, sql in saved:
         db.execute(sql)
-
-
-def dict_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:
-    """A query's rows as dicts, straight from a connection (Ledger.query for a ledger)."""
-    cursor = conn.execute(sql, params)
-    columns = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(columns, row, strict=True))

@@ -83,8 +83,7 @@ def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
                 db["documents"].update(doc_id, change)
             if "language" in change:
                 # the language decides which scales read its forecasts' phrases (sensitivity)
-                touched(db, [r[0] for r in db.execute(
-                    "select distinct question_id from forecasts where document_id = ?", [doc_id])])
+                touched(db, questions_of(db, doc_id))
         authors = meta.get("authors") or []
         current = [r["author_id"] for r in db.query(
             "select author_id from document_authors where document_id = ? order by position", [doc_id])]
@@ -99,6 +98,12 @@ def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
     return {"id": doc_id, "status": status, "version": version["version"], "versions": _count_versions(db, doc_id),
             "sha256": sha, "title": doc["title"], "language": doc["language"], "published_on": doc["published_on"],
             "replaces": version["replaces"], "characters": len(cleaned)}
+
+
+def questions_of(db: Ledger, doc_id: str) -> list[str]:
+    """The questions a document's forecasts are on: what to re-score when its language changes,
+    which decides the scales that read its phrases (the sensitivity scenarios)."""
+    return [r[0] for r in db.execute("select distinct question_id from forecasts where document_id = ?", [doc_id])]
 
 
 def _count_versions(db: Ledger, doc_id: str) -> int:

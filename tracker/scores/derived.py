@@ -105,10 +105,10 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
             if state(db) == "missing":  # another command may have built them while this one waited
                 build(db)
     elif current != "current":
+        why = ("its score tables were made by another version of tracker" if current == "stale"
+               else "it has forecasts but no score tables" if _has_forecasts(db) else "it has no score tables yet")
         db.close()
         where = db.path
-        why = ("its score tables were made by another version of tracker" if current == "stale"
-               else "it has forecasts but no score tables")
         raise TrackerError(f"{where}: {why}; run `tracker migrate --db {where}` to rebuild them")
     db.derive = _derive
     return db
@@ -120,18 +120,29 @@ def migrate(path: str | Path | None = None) -> dict:
     db = connection.open_db(path, create=False)
     try:
         before = state(db)
-        result = {"db": str(db.path), "schema": connection.LATEST_STEP, "scores": "current",
-                  "forecasts": db.count("forecasts"), "seconds": 0.0}
-        if before != "current":
-            from tracker.scores import board
+        result: dict = {"db": str(db.path), "schema": connection.LATEST_STEP, "scores": "current"}
+        if before == "current":  # nothing to do, and nothing to count
+            return result
+        from tracker.scores import board
 
-            start = time.perf_counter()
-            with writing(db, "score tables rebuilt: their definition changed"):
-                build(db)
-                board.refresh(db)
-            result.update(scores="rebuilt" if before == "stale" else "created",
-                          seconds=round(time.perf_counter() - start, 3))
-        result["scored"] = db.count("forecast_scores") + db.count("multiple_choice_scores")
-        return result
+        start = time.perf_counter()
+        with writing(db, "score tables rebuilt: their definition changed"):
+            build(db)
+            board.refresh(db)
+        return {**result, "scores": "rebuilt" if before == "stale" else "created", **_counts(db, start)}
     finally:
         db.close()
+
+
+def rescore(db: Ledger, note: str | None = None) -> dict:
+    """Recompute every score table from the ledger in one transaction (and refit the boards), as
+    every write does for the questions it touches; a full rescore gives identical tables."""
+    start = time.perf_counter()
+    with writing(db, note):
+        connection.touched(db, None, refit=True)
+    return _counts(db, start)
+
+
+def _counts(db: Ledger, start: float) -> dict:
+    return {"seconds": round(time.perf_counter() - start, 3), "forecasts": db.count("forecasts"),
+            "scored": db.count("forecast_scores") + db.count("multiple_choice_scores")}

@@ -1,6 +1,6 @@
 """Reading the ledger for people and scripts: forecasts and score tables, as plain dicts.
 
-These only read. Scores come from the tables the scoreboard keeps; only what no table holds (a
+These only read. Scores come from the score tables tracker.scores.board keeps; only what no table holds (a
 calibration of two filters at once, another bin count, a pair of authors) is computed here from
 the stored per-forecast scores.
 """
@@ -165,7 +165,7 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
                 topic: str | None = None, bins: int = board.CALIBRATION_BINS) -> dict:
     """Calibration table and decompositions for a set of scored forecasts.
 
-    A set of one kind at the default bin count is read from the tables the scoreboard keeps;
+    A set of one kind at the default bin count is read from the score tables tracker.scores.board keeps;
     any other set (two filters, or another bin count) is computed from the stored scores."""
     if bins < 1 or bins > 1000:
         raise TrackerError(f"--bins {bins}: choose a whole number from 1 to 1000")

@@ -16,6 +16,7 @@ tracker.scores.terms; this module holds the arithmetic, the stored form, a group
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -68,16 +69,12 @@ def unpack(text: str) -> int:
 
 def dumps(sums: Mapping[str, int]) -> str:
     """Sums as a JSON object of packed integers, keys sorted, zeros left out."""
-    import json
-
     return json.dumps({k: pack(v) for k, v in sorted(sums.items()) if v}, separators=(",", ":"))
 
 
 def loads(text: str | None) -> dict[str, int]:
     """Sums as dumps wrote them. A key that names no declared term is from another SUMS_FORMAT:
     adding to such sums would give wrong scores, so it is refused."""
-    import json
-
     sums = {k: unpack(v) for k, v in json.loads(text).items()} if text else {}
     for k in sums:
         if not t.declared(k):
@@ -150,8 +147,6 @@ def sensitivity_terms(p: float, y: int, brier: float, p_low: float, p_high: floa
     terms: dict[str, int] = {t.BRIER_AT_LOW: exact((p_low - y) ** 2), t.BRIER_AT_HIGH: exact((p_high - y) ** 2),
                              t.BRIER_BEST: exact((best - y) ** 2), t.BRIER_WORST: exact((worst - y) ** 2)}
     if readings:
-        import json
-
         recorded = exact(brier)
         for scale, v in json.loads(readings).items():
             terms[t.SCALE_DIFFERENCE[scale]] = exact((v - y) ** 2) - recorded

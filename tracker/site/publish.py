@@ -2,7 +2,7 @@
 
 A snapshot directory holds everything a host needs and nothing that can change:
 
-- ``forecasts.db``: a consistent copy made with SQLite's backup API (``tracker.backup``), in
+- ``forecasts.db``: a consistent copy made with SQLite's backup API (``tracker.ledger.backup``), in
   rollback-journal mode and read-only on disk, served with ``-i`` (immutable: no locking, counts
   cached);
 - ``counts.json``: ``datasette inspect`` of that copy, so Datasette never counts rows at start-up;

@@ -13,8 +13,8 @@ from pathlib import Path
 from tracker import values
 from tracker.errors import TrackerError
 from tracker.intake.documents import read_text_file, sha256_file
-from tracker.ledger import connection
-from tracker.ledger.connection import Ledger, writing
+from tracker.ledger.connection import Ledger, touched, writing
+from tracker.ledger.documents import questions_of
 from tracker.ledger.ids import unknown
 from tracker.ledger.import_log import last_sha256, log_import
 from tracker.ledger.outcomes import append_outcome, current_outcome, existing_outcome_keys, outcome_key
@@ -26,11 +26,6 @@ class Counts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-
-    def add(self, other: Counts) -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
 
     def as_dict(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
@@ -224,9 +219,7 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
                 before = _language(db, doc["id"])
                 _upsert(db, "documents", doc, counts["documents"], keep=("text",))
                 if before is not None and before[0] != doc["language"]:  # the upsert stores doc's language
-                    # the language decides which scales read its phrases (sensitivity)
-                    touched_questions.update(r[0] for r in db.execute(
-                        "select distinct question_id from forecasts where document_id = ?", [doc["id"]]))
+                    touched_questions.update(questions_of(db, doc["id"]))
                 _set_links(db, "document_authors", "document_id", doc["id"], "author_id", rec.document_authors)
             for q in rec.questions:
                 if _upsert(db, "questions", q, counts["questions"]) != "unchanged":
@@ -258,7 +251,7 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
                     touched_questions.add(qid)
             per_file = {k: v - before_totals[k] for k, v in _totals(counts).items()}
             log_import(db, rec.path, rec.sha256, "record", per_file)
-        connection.touched(db, touched_questions, refit=True)
+        touched(db, touched_questions, refit=True)
     return {k: c.as_dict() for k, c in counts.items()}
 
 
