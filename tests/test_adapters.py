@@ -249,4 +249,4 @@ def test_adapters_through_the_cli(tmp_path, fatebook_csv, pb_json, db_path):
     data = json.loads(out.stdout)[str(pb_json)]
     assert data["forecasts"]["created"] == 6 and data["outcomes"]["created"] == 2
     wrong = runner.invoke(app, ["import", "--kind", "fatebook", str(pb_json)])
-    assert wrong.exit_code == 1 and "a Fatebook export is a .csv file" in wrong.stderr
+    assert wrong.exit_code == 1 and "Fatebook's CSV export is a .csv file" in wrong.stderr

@@ -22,6 +22,7 @@ from tracker.cli.app import (
     stages_shown,
 )
 from tracker.errors import TrackerError
+from tracker.imports import adapters
 
 
 @app.command("import")
@@ -30,8 +31,8 @@ def import_(
     paths: Annotated[list[Path], typer.Argument(help="Record files (.yml) or directories of them; "
                                                 "with --kind, CSV or JSONL tables.")],
     kind: Annotated[str, typer.Option(help="record (YAML files), forecasts or outcomes (flat .csv/.jsonl tables), "
-                                           "fatebook (Fatebook's CSV export) or predictionbook (PredictionBook "
-                                           "JSON); the adapters' mappings are in docs/adapters.md.")]
+                                           f"or an adapter's format: {adapters.described()}; the adapters' "
+                                           "mappings are in docs/adapters/.")]
     = "record",
     text: Annotated[list[Path] | None, typer.Option(
         "--text", help="A document's full text to store; matched to its document by SHA-256. Repeatable.")] = None,

@@ -16,8 +16,10 @@ from tracker.ledger.connection import writing
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
 
+from tracker.imports.adapters import KINDS as ADAPTER_KINDS
+
 #: what `tracker import --kind` takes besides record files
-KINDS = ("forecasts", "outcomes", "fatebook", "predictionbook")
+KINDS = ("forecasts", "outcomes", *ADAPTER_KINDS)
 
 
 def import_files(db: Ledger, paths: Iterable[str | Path], kind: str, *, note: str | None = None,

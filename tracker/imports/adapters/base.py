@@ -34,7 +34,12 @@ def day(value: object) -> object:
 
 class Adapted:
     """One source file as forecast rows and outcome rows (each a fresh iterator), with what was
-    dropped and how far reading has got (through `_table`, the TableFile reading it, if any)."""
+    dropped and how far reading has got (through `_table`, the TableFile reading it, if any).
+    A subclass names its `kind` (for --kind), the file `suffixes` it reads and what it `describes`."""
+
+    kind: str
+    suffixes: tuple[str, ...]
+    describes: str
 
     def __init__(self, path: Path):
         self.path = path

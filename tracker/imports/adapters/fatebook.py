@@ -62,6 +62,7 @@ def fatebook_question_id(title: str, created_at: str, created_by: str) -> str:
 
 
 class Fatebook(Adapted):
+    kind, suffixes, describes = "fatebook", (".csv",), "Fatebook's CSV export"
     _table: TableFile  # always a file here: __init__ opens it
 
     def __init__(self, path: Path):

@@ -49,6 +49,7 @@ from tracker.imports.table_file import TableFile
 
 
 class PredictionBook(Adapted):
+    kind, suffixes, describes = "predictionbook", (".json", ".jsonl", ".ndjson"), "PredictionBook's JSON"
     def _predictions(self) -> Iterator[tuple[str, dict | TrackerError]]:
         """(where, prediction) for each prediction in the file."""
         if self.path.suffix.lower() in (".jsonl", ".ndjson"):
