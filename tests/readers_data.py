@@ -172,10 +172,11 @@ forecasts:
     question: q-talks-2021
     probability: 0.7
     interval: [0.6, 0.8]
-    method: scale
+    method: analyst
     scale: house-de
     scale_version: "1"
     phrase: zu erwarten
+    reasoning: A little below the house reading of "zu erwarten" (0.75), as the talks had stalled.
     quote: Ein weiteres Treffen ist zu erwarten.
   - id: joint-test
     question: q-test-2020

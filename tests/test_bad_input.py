@@ -62,6 +62,12 @@ def files(tmp_path):
     put("conflict.yml", SMALL_RECORD.replace("probability: 0.3", "probability: 0.35").replace("id: f1\n", "id: f1\n", 1)
         .replace("Will X happen by March 2019?", "Will X happen by April 2019?"))
     put("cond.yml", SMALL_RECORD.replace("conditional_on: f1", "conditional_on: f3"))
+    put("scale-mismatch.yml", SMALL_RECORD.replace("method: analyst\n    phrase: zu erwarten",
+                                                   "method: scale\n    scale: house-de\n    phrase: zu erwarten"))
+    put("scale-unknown.yml", SMALL_RECORD.replace("method: analyst\n    phrase: zu erwarten",
+                                                  "method: analyst\n    scale: no-such-scale\n    phrase: zu erwarten"))
+    put("scale-version.yml", SMALL_RECORD.replace("method: analyst\n    phrase: zu erwarten",
+                                                  "method: analyst\n    scale: house-de\n    scale_version: '7'"))
     put("text.txt", "a text that belongs to no document\n")
     put("notdb.db", "plain text, not SQLite " * 50)
     # the adapters' files (tests/test_adapters.py makes good ones)
@@ -122,6 +128,12 @@ CASES = [
     ("record probability above 1", ["import", "{p-high.yml}"], "forecast f1 probability: 1.8 is outside"),
     ("reversed interval", ["import", "{interval.yml}"], "does not contain the probability"),
     ("same id, other content, two files", ["import", "{record}", "{conflict.yml}"], "is defined differently"),
+    ("reading the scale does not give", ["import", "{scale-mismatch.yml}"],
+     "forecast f1: house-de reads 'zu erwarten' as 0.75 [0.6, 0.85], not 0.8 [0.7, 0.9]"),
+    ("unknown scale in a record", ["import", "{scale-unknown.yml}"],
+     "forecast f1 scale: 'no-such-scale' is no scale of words"),
+    ("scale at another version", ["import", "{scale-version.yml}"],
+     "forecast f1 scale_version: house-de is at version '1', not '7'"),
     ("condition on itself", ["import", "{cond.yml}"], "f3: is conditional on itself"),
     ("text matching no document", ["import", "{record}", "--text", "{text.txt}"], "text.txt: its SHA-256"),
     ("no such file", ["import", "{tmp}/missing.yml"], "missing.yml: no such file or directory"),

@@ -70,8 +70,8 @@ forecasts:
     coded_by: test coder
   - id: test-hanoi-02
     question: hanoi-test-end-of-war
-    probability: 0.125
-    interval: [0.05, 0.2]
+    probability: 0.15
+    interval: [0.05, 0.3]
     method: scale
     scale: house-de
     scale_version: "1"
@@ -350,7 +350,7 @@ def test_forecast_row_page_shows_the_outcome_history(ds):
 
 def test_scale_forecast_names_its_scale_and_escapes_the_phrase(ds):
     html = get(ds, "/forecasts/forecasts/test-hanoi-02").text
-    assert "12.5 % · &lt;script&gt;alert(&#39;kaum&#39;)&lt;/script&gt; (scale: house-de)" in html
+    assert "15 % · &lt;script&gt;alert(&#39;kaum&#39;)&lt;/script&gt; (scale: house-de)" in html
     assert "by the scale house-de version 1" in html
     assert "<script>alert(" not in html
 
@@ -361,8 +361,8 @@ def test_ledger_and_scoreboards_show_percentages_and_the_brier_scale(ds):
     assert "80 % · 80 Prozent (stated)" in html
     assert "0.360 (0..1)" in html  # (0.6 - 0)²
     # The end-of-war question was resolved yes, then corrected to no: the correction is in force,
-    # so (0.125 - 0)² = 0.015625, not (0.125 - 1)² = 0.766.
-    assert "0.016 (0..1)" in html and "0.766" not in html
+    # so (0.15 - 0)² = 0.0225, not (0.15 - 1)² = 0.7225.
+    assert "0.022 (0..1)" in html and "0.722" not in html
     html = get(ds, "/forecasts/forecast_scores").text
     assert "0.916 nats" in html  # -ln(0.4)
     html = get(ds, "/forecasts/author_scores").text

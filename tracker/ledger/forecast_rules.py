@@ -88,3 +88,44 @@ def check_made_by_deadline(where: str, wording: Wording, question_id: str, made_
     if resolve_by and values.later(made_on, resolve_by):
         raise TrackerError(wording.after_deadline.format(where=where, question_id=question_id, made_on=made_on,
                                                          resolve_by=resolve_by))
+
+
+def check_reading(where: str, method: str, p: float | None, low: float | None, high: float | None,
+                  scale: str | None, scale_version: str | None, phrase: str | None,
+                  quote: str | None = None) -> tuple[float | None, float | None]:
+    """A forecast that names a scale names one that exists (shipped, or in $TRACKER_SCALES), at its
+    version; one read by a scale (method 'scale') has the probability, and the interval if given,
+    that the scale reads its phrase (else its quote) as. A reading the scale does not give is the
+    analyst's own judgement: method 'analyst', with reasoning. Returns the interval, the scale's
+    when the forecast gives none."""
+    if scale is None:
+        return low, high
+    from tracker.intake import wording
+
+    scales = wording.load_scales()
+    if scale not in scales:
+        import difflib
+
+        near = difflib.get_close_matches(scale, list(scales), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f" (have: {', '.join(scales)})"
+        raise TrackerError(f"{where} scale: {scale!r} is no scale of words{hint}")
+    found = scales[scale]
+    if scale_version is not None and scale_version != found.version:
+        raise TrackerError(f"{where} scale_version: {scale} is at version {found.version!r}, not {scale_version!r}")
+    if method != "scale" or p is None:
+        return low, high
+    words = phrase or quote
+    if not words:
+        raise TrackerError(f"{where} phrase: a reading by {scale} needs the author's words (phrase)")
+    read = [m for m in wording.match(words, found.language, scales={scale: found}) if m.covered]
+    if not read:
+        raise TrackerError(f"{where} phrase: {scale} does not read {words!r}; record the analyst's own reading "
+                           f"(method analyst, with reasoning)")
+    for m in read:
+        if abs((m.value or 0) - p) < 1e-9 and (low is None or (abs((m.low or 0) - low) < 1e-9
+                                                                and abs((m.high or 0) - high) < 1e-9)):  # type: ignore[operator]
+            return (m.low, m.high) if low is None else (low, high)
+    shown = "; ".join(f"{m.phrase!r} as {m.value:g} [{m.low:g}, {m.high:g}]" for m in read)  # type: ignore[str-format]
+    given = f"{p:g}" + (f" [{low:g}, {high:g}]" if low is not None else "")  # type: ignore[str-format]
+    raise TrackerError(f"{where}: {scale} reads {shown}, not {given}; record the scale's reading, or the analyst's "
+                       f"own (method analyst, with reasoning)")

@@ -15,7 +15,7 @@ from typing import Any
 from tracker import values
 from tracker.errors import TrackerError
 from tracker.intake.documents import sha256_bytes
-from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline
+from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline, check_reading
 from tracker.ledger.records.yaml_lines import read_yaml
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
@@ -171,6 +171,8 @@ def _add_forecast(rec: Record, item: Any) -> None:
     scale = values.text(item.get("scale"), f"{w} scale")
     if method == "scale" and not scale:
         raise TrackerError(f"{w} scale: method 'scale' needs the scale's name")
+    check_reading(w, method, p, low, high, scale, values.text(item.get("scale_version"), f"{w} scale_version"),
+                  values.text(item.get("phrase"), f"{w} phrase"), values.text(item.get("quote"), f"{w} quote"))
     made_on = item.get("made_on", rec.document["published_on"] if rec.document else None)
     if made_on is None:
         raise TrackerError(f"{w} made_on: missing, and there is no document date to default to")
