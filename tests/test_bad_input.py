@@ -174,6 +174,8 @@ CASES = [
     ("missing document", ["document", "add", "{tmp}/gone.txt"], "gone.txt: cannot read"),
     ("ambiguous publication date", ["document", "add", "{text.txt}", "--published-on", "03/04/2019"],
      "'03/04/2019' could be day/month or month/day"),
+    ("document without an author", ["document", "add", "{text.txt}"],
+     "text.txt: a document needs an author (an institution can be one); pass --author NAME"),
     ("extract from an unknown document", ["extract", "nope-doc"], "document 'nope-doc': no such document"),
     ("unknown scale", ["scales", "show", "nope"], "scale 'nope': no such scale"),
     ("serve with a broken record", ["serve", "--build-only", "--forecasts", "{badrecords}"], "broken YAML"),

@@ -210,7 +210,7 @@ def test_the_side_file_is_read_once_and_corrects_a_curated_value(db, tmp_path, m
     text = tmp_path / "note.txt"
     text.write_text("A note on the summit. Agreement is likely.\n", encoding="utf-8")
     side = tmp_path / "note.txt.meta.yml"
-    side.write_text("id: a-note\npublisher: First Institute\n", encoding="utf-8")
+    side.write_text("id: a-note\npublisher: First Institute\nauthors: [First Institute]\n", encoding="utf-8")
     assert add_document(db, text)["status"] == "created" and len(reads) == 1
     side.write_text("id: a-note\npublisher: Second Institute\n", encoding="utf-8")
     assert add_document(db, text)["status"] == "updated" and len(reads) == 2

@@ -320,7 +320,7 @@ def test_a_documents_new_language_rereads_its_phrases(db, tmp_path):
 
     text = tmp_path / "brief.txt"
     text.write_text("A brief.\n\nIt is highly likely that talks resume.\n", encoding="utf-8")
-    add_document(db, text, id="d1", title="Brief", language="de")
+    add_document(db, text, id="d1", title="Brief", language="de", authors=["Ann"])
     (tmp_path / "f.csv").write_text("question_id,author,probability,made_on,document,phrase\n"
                                     "q1,Ann,0.9,2019-01-02,d1,highly likely\nq1,Bob,0.6,2019-01-02,,\n")
     import_forecasts(db, tmp_path / "f.csv")

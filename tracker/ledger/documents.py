@@ -36,13 +36,17 @@ def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
     return slug
 
 
-def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
+def add_document(db: Ledger, path: str | Path, *, source: str | None = None, **metadata) -> dict:
     """Add a document (or a new version of one) to the ledger, in one transaction.
 
     Metadata: options (`metadata`, None = not given) over the side file over what the file
     carries. The same bytes again change nothing ("unchanged"), or only fill in what is missing
     ("updated"); different bytes under the same id are a new version linked to the previous one
-    ("revised"). Returns {id, status, version, sha256, title, ...}.
+    ("revised"). Returns {id, status, version, sha256, title, ...}. `source` is where the bytes
+    came from when that is not the file (a URL they were fetched from).
+
+    A document needs an author, from the options, the side file or the file itself; an
+    institution can be one. Without one, a record exported from the ledger could not be imported.
     """
     path = Path(path)
     _raw, cleaned, sha, carried, side = read_with_side_file(path)
@@ -87,13 +91,16 @@ def add_document(db: Ledger, path: str | Path, **metadata) -> dict:
         authors = meta.get("authors") or []
         current = [r["author_id"] for r in db.query(
             "select author_id from document_authors where document_id = ? order by position", [doc_id])]
+        if not authors and not current:
+            raise TrackerError(f"{source or path}: a document needs an author (an institution can be one); "
+                               f"pass --author NAME")
         if authors and [a["id"] for a in authors] != current and ("authors" in explicit or not current):
             _set_authors(db, doc_id, authors)
             status = "updated" if status == "unchanged" else status
         [version] = db.query("select * from document_versions where document_id = ? order by version desc limit 1",
                              [doc_id])
         if status in ("created", "revised") or (status == "updated" and version["source"] is None):
-            db.execute("update document_versions set source = ? where id = ?", [str(path), version["id"]])
+            db.execute("update document_versions set source = ? where id = ?", [source or str(path), version["id"]])
         doc = db["documents"].get(doc_id)
     return {"id": doc_id, "status": status, "version": version["version"], "versions": _count_versions(db, doc_id),
             "sha256": sha, "title": doc["title"], "language": doc["language"], "published_on": doc["published_on"],
