@@ -35,8 +35,9 @@ ScalesOption = Annotated[Path | None, typer.Option(
 @document_app.command("add")
 @command
 def document_add(
-    file: Annotated[Path, typer.Argument(help="The document: .txt, .md, .html or .pdf. Metadata may also come from "
-                                              "FILE.meta.yml beside it, or from the file itself.")],
+    file: Annotated[Path | None, typer.Argument(
+        help="The document: .txt, .md, .html or .pdf. Metadata may also come from FILE.meta.yml beside it, or "
+             "from the file itself. Leave it out to add a document by --url.")] = None,
     id: Annotated[str | None, typer.Option("--id", help="The document's id (default: the document these bytes "
                                                         "already are, else a slug of the title).")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: from the side file or the file).")] = None,
@@ -44,20 +45,52 @@ def document_add(
     published_on: Annotated[str | None, typer.Option(
         "--published-on", help="Publication date: YYYY-MM-DD or words such as '26. Februar 2019'.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language, ISO 639-1 (de, en, ...).")] = None,
-    url: Annotated[str | None, typer.Option(help="Where the document is published.")] = None,
+    url: Annotated[str | None, typer.Option(
+        help="Where the document is published. Without FILE, the document is fetched from it (HTML, PDF or "
+             "text) and stored as a file would be.")] = None,
+    no_fetch: Annotated[bool, typer.Option(
+        "--no-fetch", help="With --url and no FILE: record the document by its URL and --title alone, without "
+                           "its text (a statement, a paywalled report).")] = False,
     author: Annotated[list[str] | None, typer.Option(
-        "--author", help="An author's name, in byline order. Repeatable.")] = None,
+        "--author", help="An author's name, in byline order; an institution can be one. A document needs one, "
+                         "here or in the file's metadata. Repeatable.")] = None,
+    affiliation: Annotated[list[str] | None, typer.Option(
+        "--affiliation", help="With --no-fetch: the affiliation of the --author at the same position. "
+                              "Repeatable.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
     """Add a document to the ledger: its cleaned text, SHA-256 and metadata, in one transaction. The same
-    file again changes nothing; a changed file under the same id is recorded as a new version."""
+    file again changes nothing; a changed file under the same id is recorded as a new version. Without a
+    FILE, --url fetches it, or with --no-fetch records it by its URL and title alone."""
     from tracker.intake import dates
     from tracker.ledger import documents
 
     day = dates.parse_date(published_on, "--published-on") if published_on else None
-    result = documents.add_document(open_for_writing(db), file, id=id, title=title, publisher=publisher,
-                                    published_on=day, language=lang, url=url, authors=author or None)
+    if file is None and url is None:
+        raise TrackerError("give the document: a FILE, or its --url")
+    if no_fetch or affiliation:
+        if file is not None or not no_fetch:
+            raise TrackerError("--no-fetch, --affiliation: go with --url and no FILE")
+        from tracker.ledger import adding
+
+        made = adding.add_statement(open_for_writing(db), url or "", title or "", author or [], id=id,
+                                    affiliations=affiliation or [], publisher=publisher, published_on=day,
+                                    language=lang)
+        verb = {"created": "added by its URL, without its text", "unchanged": "unchanged (same URL)"}[made["status"]]
+        show(as_json, made, lambda: f"{made['id']}: {verb} — {made['title']}")
+        return
+    if file is None:
+        from tracker import values
+        from tracker.intake import fetch
+
+        with fetch.fetched(values.url(url, "--url")) as fetched:
+            result = documents.add_document(open_for_writing(db), fetched, source=url, id=id, title=title,
+                                            publisher=publisher, published_on=day, language=lang, url=url,
+                                            authors=author or None)
+    else:
+        result = documents.add_document(open_for_writing(db), file, id=id, title=title, publisher=publisher,
+                                        published_on=day, language=lang, url=url, authors=author or None)
     note = {"created": "added", "unchanged": "unchanged (same SHA-256)", "updated": "metadata or text filled in",
             "revised": f"new version {result['version']}, replacing version {result['version'] - 1}"}
     show(as_json, result, lambda: f"{result['id']}: {note[result['status']]} — {result['title']} "
