@@ -104,11 +104,7 @@ def check_reading(where: str, method: str, p: float | None, low: float | None, h
 
     scales = wording.load_scales()
     if scale not in scales:
-        import difflib
-
-        near = difflib.get_close_matches(scale, list(scales), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else f" (have: {', '.join(scales)})"
-        raise TrackerError(f"{where} scale: {scale!r} is no scale of words{hint}")
+        raise TrackerError(f"{where} scale: {scale!r} is no scale of words{scale_hint(scale, scales)}")
     found = scales[scale]
     if scale_version is not None and scale_version != found.version:
         raise TrackerError(f"{where} scale_version: {scale} is at version {found.version!r}, not {scale_version!r}")
@@ -125,7 +121,15 @@ def check_reading(where: str, method: str, p: float | None, low: float | None, h
         if abs((m.value or 0) - p) < 1e-9 and (low is None or (abs((m.low or 0) - low) < 1e-9
                                                                 and abs((m.high or 0) - high) < 1e-9)):  # type: ignore[operator]
             return (m.low, m.high) if low is None else (low, high)
-    shown = "; ".join(f"{m.phrase!r} as {m.value:g} [{m.low:g}, {m.high:g}]" for m in read)  # type: ignore[str-format]
-    given = f"{p:g}" + (f" [{low:g}, {high:g}]" if low is not None else "")  # type: ignore[str-format]
+    shown = "; ".join(f"{m.phrase!r} as {m.value:g} [{m.low:g}, {m.high:g}]" for m in read)
+    given = f"{p:g}" + (f" [{low:g}, {high:g}]" if low is not None else "")
     raise TrackerError(f"{where}: {scale} reads {shown}, not {given}; record the scale's reading, or the analyst's "
                        f"own (method analyst, with reasoning)")
+
+
+def scale_hint(name: str, scales: dict) -> str:
+    """"; did you mean 'x'?" with the closest scale's name, else the names there are."""
+    import difflib
+
+    near = difflib.get_close_matches(name, list(scales), n=1)
+    return f"; did you mean {near[0]!r}?" if near else f" (have: {', '.join(scales)})"
