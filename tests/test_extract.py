@@ -96,8 +96,9 @@ def test_german_candidates_readings_and_skips():
     remote = by_start(found, "Es ist höchst unwahrscheinlich")
     assert (remote.scale, remote.term) == ("ipcc-de", "äußerst unwahrscheinlich")
     could = by_start(found, "Das Abkommen könnte")
-    assert (could.covered, could.phrase, could.probability) == (False, "könnte", None)
-    assert could.as_dict()["scale"] == "uncovered"
+    # "könnte" is read by the house's modal scale, as the English "could" (modal-en)
+    assert (could.covered, could.phrase, could.probability, could.scale) == (True, "könnte", 0.4, "house-de-modal")
+    assert could.judgement
     assert could.deadline.date == "2019-09-01"
     text = normalise(GERMAN)
     for c in found:
@@ -117,7 +118,8 @@ def test_english_candidates():
     unlikely = by_start(found, "It is highly unlikely")
     assert {r["scale"] for r in unlikely.readings} == {"uk-phia-2025"}
     could = by_start(found, "The U.S. government could")
-    assert not could.covered and could.deadline.date == "2019-09-01"
+    assert (could.scale, could.term, could.probability) == ("modal-en", "could", 0.4)  # survey readers' median
+    assert could.deadline.date == "2019-09-01"
     may = by_start(found, "A deal may not come soon")
     assert may.covered and may.negated and may.term in ("likely", "probable")
     preferred = candidates(ENGLISH, "en", prefer=("kent",))

@@ -221,3 +221,33 @@ def scales_show(
     for t in data["terms"]:
         if t.get("justification"):
             typer.echo(f"  {t['term']}: {t['justification']}")
+
+
+@scales_app.command("lookup")
+@command
+def scales_lookup(
+    phrase: Annotated[str, typer.Argument(help="The words, e.g. 'likely', 'dürfte kaum', 'a real possibility'.")],
+    scales: ScalesOption = None,
+    as_json: JsonOption = False,
+):
+    """Show how every scale, in any language, reads a phrase: the term it takes the words as, its
+    point value and interval (negation read as the complement). The readings a sensitivity
+    analysis varies."""
+    from tracker.cli import text as output
+    from tracker.intake import wording
+
+    loaded = wording.load_scales(scales)
+    rows = [{"scale": m.scale, "version": m.version, "language": loaded[m.scale or ""].language, "term": m.term,
+             "phrase": m.phrase, "value": m.value, "low": m.low, "high": m.high, "negated": m.negated,
+             "judgement": m.judgement} for m in wording.readings(phrase, scales=loaded)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"No scale reads {phrase!r}. `tracker scales` lists them; --scales DIR adds your own.")
+        return
+    for r in rows:
+        r["how"] = ", ".join(w for w, on in (("negated", r["negated"]), ("judgement", r["judgement"])) if on)
+    typer.echo(output.table(rows, [("scale", "scale", ""), ("language", "lang", ""), ("term", "term", ""),
+                                   ("value", "p", "pct"), ("low", "low", "pct"), ("high", "high", "pct"),
+                                   ("how", "note", "")]))

@@ -52,7 +52,8 @@ HEDGES = {
            "möglicherweise", "womöglich", "wohl", "vielleicht", "eventuell", "mutmaßlich",
            "ist davon auszugehen", "ist damit zu rechnen", "absehbar", "denkbar"],
     "en": ["could", "may", "might", "perhaps", "expected to", "set to", "poised to", "plausibly",
-           "conceivably", "will", "shall", "going to", "would"],
+           "conceivably", "will", "shall", "going to", "would", "expects", "expect", "ample possibility",
+           "possibility"],
 }
 # Modal words folded into a covered phrase when they stand right before it: "dürfte kaum" is one
 # phrase, read as "kaum".
@@ -425,6 +426,11 @@ def match(text: str, lang: str | None = None, *, scales: dict[str, Scale] | None
         value, low, high = (1 - t.value, 1 - t.high, 1 - t.low) if neg is not None else (t.value, t.low, t.high)
         matches.append(Match(phrase, start, end, s.name, s.version, t.term, round(value, 6), round(low, 6),
                              round(high, 6), neg is not None, s.judgement, t.fallback))
+    # A reading inside another's longer phrase as quoted ("dürfte" in "dürfte kaum", "will" in "will
+    # likely") is that phrase's word, not a reading of its own.
+    matches = [m for m in matches if not (m.covered and any(
+        o.covered and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+        for o in matches))]
     langs = [lang] if lang else list(LANGUAGES)
     for lg in langs:
         for hedge in HEDGES[lg]:
