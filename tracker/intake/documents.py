@@ -398,8 +398,47 @@ def _read_html(path: Path, data: bytes) -> tuple[str, str, dict]:
     return raw, clean_text("\n\n".join(parts)), meta
 
 
+#: the longest id made from a title: long enough to say what it is, short enough to type
+TITLE_ID_MAX = 48
+
+
+def readable_id(title: str) -> str:
+    """An id from a title: its slug (tracker.values.slugify), cut at a word to at most
+    TITLE_ID_MAX characters; empty when the title has no letters or digits."""
+    from tracker import values
+
+    slug = values.slugify(title)
+    if len(slug) > TITLE_ID_MAX:
+        cut = slug[:TITLE_ID_MAX + 1]
+        slug = cut[:cut.rfind("-")] if "-" in cut.strip("-") else slug[:TITLE_ID_MAX]
+    return slug.strip("-")
+
+
+# A line near the top that carries the date: "26 February 2019", "*26. Februar 2019*",
+# "Published: 2019-02-26", "Datum: 26.02.2019".
+_DATE_LABEL = re.compile(r"^(?:date|dated|published(?: on)?|datum|veröffentlicht(?: am)?|stand|vom|am)\s*:?\s*", re.I)
+_DATE_LINE = re.compile(r"^[\w.,/ -]*\b(?:19|20)\d\d\b[\w.,/ -]*$")
+
+
+def _date_line(body: str) -> str | None:
+    """The date of a Markdown brief written on a line of its own in its first lines, as ISO."""
+    from tracker.intake.dates import parse_date
+
+    for line in [ln for ln in body.splitlines() if ln.strip()][:8]:
+        text = re.sub(r"^[>#*_\s]+|[*_\s]+$", "", line.strip())
+        text = _DATE_LABEL.sub("", text)
+        if not text or len(text) > 40 or not _DATE_LINE.match(text):
+            continue
+        try:
+            return parse_date(text, "date line")[:10]
+        except TrackerError:
+            continue
+    return None
+
+
 def _markdown(path: Path, raw: str) -> tuple[str, dict]:
-    """Markdown: YAML front matter as metadata, markup dropped (headings, emphasis, links, images)."""
+    """Markdown: YAML front matter as metadata, markup dropped (headings, emphasis, links, images);
+    without a date in the front matter, a line near the top that is a date."""
     import yaml
 
     meta: dict = {}
@@ -419,6 +458,10 @@ def _markdown(path: Path, raw: str) -> tuple[str, dict]:
     heading = re.search(r"^#\s+(.+)$", body, re.M)
     if heading and "title" not in meta:
         meta["title"] = heading.group(1).strip()
+    if "published_on" not in meta:
+        day = _date_line(body)
+        if day is not None:
+            meta["published_on"] = day
     body = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body)
     body = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", body)
     body = re.sub(r"^#{1,6}\s+(.+?)\s*#*$", r"\n\1\n", body, flags=re.M)

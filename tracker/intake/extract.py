@@ -18,6 +18,7 @@ reads gets no number.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import yaml
 from tracker.errors import TrackerError
 from tracker.intake import wording
 from tracker.intake.dates import Deadline, parse_deadline
-from tracker.intake.documents import Block, blocks, normalise
+from tracker.intake.documents import Block, blocks, normalise, readable_id
 
 _ABBREVIATIONS = {
     "z.b", "d.h", "u.a", "bzw", "ca", "dr", "prof", "nr", "vgl", "e.v", "usw", "etc", "mio", "mrd", "st",
@@ -256,34 +257,69 @@ def candidates(text: str, lang: str, *, scales: dict | None = None, prefer: tupl
         raise TrackerError(f"--lang {lang!r}: choose one of {', '.join(wording.LANGUAGES)}")
     scales = scales if scales is not None else wording.load_scales()
     out: list[Candidate] = []
-    for s in sentences(text):
-        if s.text.endswith("?"):
+    for whole in sentences(text):
+        if whole.text.endswith("?"):
             continue
-        matches = wording.match(s.text, lang, scales=scales)
-        specific = [m for m in matches if m.covered and not m.fallback]
-        hedges = [m for m in matches if not m.covered and not _is_marker(m.phrase, lang)]
-        estimative = bool(specific or hedges)
-        if _normative(s.text, lang) and not estimative:
-            continue
-        reasons: list[str] = []
-        future = future_tense(s.text, lang)
-        modal = _modal(s.text, lang)
-        if specific:
-            reasons.append("estimative words: " + ", ".join(dict.fromkeys(m.phrase for m in specific)))
-        if hedges:
-            reasons.append("hedge no scale reads: " + ", ".join(dict.fromkeys(m.phrase for m in hedges)))
-        if future:
-            reasons.append(f"future tense ({future})")
-        if modal:
-            reasons.append(f"modal verb ({modal})")
-        if not reasons and s.section and _OUTLOOK.search(s.section) and _plain_present(s.text, lang):
-            reasons.append(f"present-tense claim in the section {s.section!r}")
-        if not reasons:
-            continue
-        out.append(_reading(s, reasons, matches, specific, hedges, future, modal, prefer))
-        if published_on:
-            out[-1].deadline = find_deadline(s.text, published_on, lang, events)
+        for s in split_forecasts(whole, lang, scales):
+            found = _candidate(s, lang, scales, prefer)
+            if found is not None:
+                if published_on:
+                    found.deadline = find_deadline(s.text, published_on, lang, events)
+                out.append(found)
     return out
+
+
+# Where one sentence holds two forecasts: "A is unlikely, but B is more likely."
+_TWO_CLAUSES = re.compile(r"(?:,|;)\s+(?=(?:but|while|whereas|yet|although|though|aber|doch|jedoch|während|"
+                          r"wohingegen|allerdings)\b)|;\s+", re.I)
+
+
+def split_forecasts(s: Sentence, lang: str, scales: dict) -> list[Sentence]:
+    """The sentence, or its clauses when it holds two forecasts or more: clauses joined by
+    "but", "while", "aber", "während", … (or a semicolon), each with estimative words of its own.
+    Each clause keeps its place in the text, so its quote and offset are exact."""
+    cuts = [m.end() for m in _TWO_CLAUSES.finditer(s.text)]
+    if not cuts:
+        return [s]
+    bounds = [0, *cuts, len(s.text)]
+    parts = []
+    for a, b in itertools.pairwise(bounds):
+        piece = s.text[a:b].rstrip(" ,;")
+        if piece:
+            parts.append((a, piece))
+    with_words = [p for p in parts
+                  if any(m.covered and not m.fallback for m in wording.match(p[1], lang, scales=scales))]
+    if len(with_words) < 2 or len(with_words) != len(parts):
+        return [s]
+    return [Sentence(piece, None if s.offset is None else s.offset + a, s.section, s.paragraph, s.kind)
+            for a, piece in parts]
+
+
+def _candidate(s: Sentence, lang: str, scales: dict, prefer: tuple[str, ...]) -> Candidate | None:
+    """The sentence (or clause) as a candidate forecast, or None when it makes no claim about the
+    future."""
+    matches = wording.match(s.text, lang, scales=scales)
+    specific = [m for m in matches if m.covered and not m.fallback]
+    hedges = [m for m in matches if not m.covered and not _is_marker(m.phrase, lang)]
+    estimative = bool(specific or hedges)
+    if _normative(s.text, lang) and not estimative:
+        return None
+    reasons: list[str] = []
+    future = future_tense(s.text, lang)
+    modal = _modal(s.text, lang)
+    if specific:
+        reasons.append("estimative words: " + ", ".join(dict.fromkeys(m.phrase for m in specific)))
+    if hedges:
+        reasons.append("hedge no scale reads: " + ", ".join(dict.fromkeys(m.phrase for m in hedges)))
+    if future:
+        reasons.append(f"future tense ({future})")
+    if modal:
+        reasons.append(f"modal verb ({modal})")
+    if not reasons and s.section and _OUTLOOK.search(s.section) and _plain_present(s.text, lang):
+        reasons.append(f"present-tense claim in the section {s.section!r}")
+    if not reasons:
+        return None
+    return _reading(s, reasons, matches, specific, hedges, future, modal, prefer)
 
 
 def _is_marker(phrase: str, lang: str) -> bool:
@@ -298,7 +334,8 @@ def _reading(s: Sentence, reasons: list[str], matches: list[wording.Match], spec
     if chosen is None:
         # The plain future and the conditional are read only when the grammar confirms them.
         fallbacks = [m for m in matches if m.covered and m.fallback and (
-            (future and wording.fold(m.term or "") == "wird") or (modal and wording.fold(m.term or "") == "wuerde"))]
+            (future and wording.fold(m.term or "") in ("wird", "will"))
+            or (modal and wording.fold(m.term or "") == "wuerde"))]
         chosen = wording.best(fallbacks, prefer)
     if chosen is None:
         phrase = hedges[0].phrase if hedges else (modal or future)
@@ -468,8 +505,7 @@ def from_file(path: str | Path) -> tuple[dict, list[dict], str]:
     from tracker.intake.documents import read_document
 
     _raw, cleaned, sha, meta = read_document(path)
-    doc_id = (meta.get("id") or values.slugify(meta.get("title") or "")[:80].strip("-")
-              or values.slugify(Path(path).stem))
+    doc_id = meta.get("id") or readable_id(meta.get("title") or "") or readable_id(Path(path).stem)
     doc = {"id": doc_id, "title": meta.get("title") or Path(path).stem, "sha256": sha,
            **{k: meta.get(k) for k in ("publisher", "series", "published_on", "published_on_note", "language", "url")}}
     names = meta.get("authors") or []

@@ -36,17 +36,11 @@ OPTIONS = Wording(
     unknown_method="{where}: method {method!r} is not one of {methods}",
     after_deadline="{where}: made on {made_on}, after question {question_id}'s resolve-by date {resolve_by}",
 )
-#: the longest id made from a title: long enough to say what it is, short enough to type
-TITLE_ID_MAX = 48
-
-
 def id_from_title(title: str, where: str) -> str:
-    """A readable id from a title: its slug (tracker.values.slugify), cut at a word to at most
-    TITLE_ID_MAX characters."""
-    slug = values.slugify(title)
-    if len(slug) > TITLE_ID_MAX:
-        cut = slug[:TITLE_ID_MAX + 1]
-        slug = cut[:cut.rfind("-")] if "-" in cut else slug[:TITLE_ID_MAX]
+    """A readable id from a title (tracker.intake.documents.readable_id)."""
+    from tracker.intake.documents import readable_id
+
+    slug = readable_id(title)
     if not slug:
         raise TrackerError(f"{where}: cannot make an id from {title!r}; give one")
     return slug

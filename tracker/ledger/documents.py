@@ -13,6 +13,7 @@ from tracker.intake.documents import (
     fallback_title,
     read_document,
     read_with_side_file,
+    readable_id,
 )
 from tracker.ledger.connection import Ledger, touched, writing
 from tracker.ledger.ids import unknown
@@ -20,8 +21,7 @@ from tracker.ledger.ids import unknown
 
 def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
     """The id given, else the document these exact bytes already are, else one with the same URL,
-    else a slug of the title or of the file name."""
-    from tracker import values
+    else a readable id from the title or the file name."""
 
     if meta.get("id"):
         return meta["id"]
@@ -30,7 +30,7 @@ def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
     if meta.get("url"):
         for row in db.query("select id from documents where url = ? order by id limit 1", [meta["url"]]):
             return row["id"]
-    slug = values.slugify(meta.get("title") or "")[:80].strip("-") or values.slugify(path.stem)[:80].strip("-")
+    slug = readable_id(meta.get("title") or "") or readable_id(path.stem)
     if not slug:
         raise TrackerError(f"{path}: cannot make a document id from its title or name; pass --id")
     return slug
