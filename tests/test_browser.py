@@ -142,11 +142,37 @@ def test_forecast_page(page, site):
     assert page.outside == [] and page.errors == []
 
 
+def test_question_page_shows_every_forecast_side_by_side(page, site):
+    base, cli = site
+    page.goto(f"{base}/forecasts/questions/q-summit-deal")
+    table = page.locator("table.tracker-side-by-side")
+    assert table.is_visible()
+    on_question = [f for f in cli["forecasts"] if f["question_id"] == "q-summit-deal"]
+    rows = table.locator("tbody tr")
+    assert rows.count() == len(on_question) == 3
+    for f in on_question:
+        row = table.locator(f'tr[data-forecast="{f["id"]}"]')
+        assert row.locator("td.score").inner_text() == f"{f['brier']:.3f}"
+        assert row.locator("td.tracker-authors a").first.inner_text() == f["author"].split("; ")[0]
+    bob = table.locator('tr[data-forecast="bob-deal"]')
+    assert bob.locator("blockquote").inner_text() == "The two sides may well sign something."
+    assert bob.locator("td.tracker-authors a").get_attribute("href") == "/forecasts/authors/bob"
+    assert page.get_by_text("Outcome: no, known 2019-02-28").is_visible()
+    assert page.get_by_role("link", name="https://example.org/summit-ends").is_visible()
+    # the reading links to the forecast's own page
+    bob.locator("td.tracker-reading a").click()
+    page.wait_for_url(f"{base}/forecasts/forecasts/bob-deal")
+    page.go_back()
+    shot(page, "question")
+    assert page.outside == [] and page.errors == []
+
+
 def test_row_pages_style_headings_and_notes(page, site):
     # the rules the row templates share (_tracker_row.html) reach each page
     base, _ = site
     for path, note in (("/forecasts/forecasts/ann-deal", None), ("/forecasts/authors/ann", ".by"),
-                       ("/forecasts/documents/ia-2019-summit", ".by")):
+                       ("/forecasts/documents/ia-2019-summit", ".by"),
+                       ("/forecasts/questions/q-summit-deal", ".by")):
         page.goto(base + path)
         section = page.locator("section.tracker-row")
         size = float(section.evaluate("s => getComputedStyle(s).fontSize").removesuffix("px"))

@@ -12,12 +12,12 @@ here registers a write or a SQL function (views stay plain SQL for every other c
 - log scores: three decimals in nats, or in bits for log_score_bits;
 - any other decimal number in a score table: three decimals (tiny ones two significant digits).
 
-It also gives the row pages of forecasts, documents and authors (templates/row-forecasts-*.html)
-their variables, read with SELECTs through `extra_template_vars`: a forecast's question, outcome,
-history and scores; a document's forecasts and scores; an author's record, scores, calibration
-bins and a small server-drawn reliability diagram. The canned queries' pages (templates/query-
-forecasts-*.html) pass their result table through `query_cells`, which formats score and
-probability cells the same way.
+It also gives the row pages of forecasts, documents, authors and questions (templates/row-forecasts-
+*.html) their variables, read with SELECTs through `extra_template_vars`: a forecast's question,
+outcome, history and scores; a document's forecasts and scores; an author's record, scores,
+calibration bins and a small server-drawn reliability diagram; a question's forecasts side by
+side. The canned queries' pages (templates/query-forecasts-*.html) pass their result table
+through `query_cells`, which formats score and probability cells the same way.
 
 It supplies the site's metadata (metadata.yml: descriptions, canned queries, dashboards) through
 `get_metadata` to every database that is a tracker ledger, whatever its file name (see
@@ -250,7 +250,44 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
     }
 
 
-ROW_PAGES = {"forecasts": _forecast_page_vars, "documents": _document_page_vars, "authors": _author_page_vars}
+async def _question_page_vars(datasette, database: str, question_id: str) -> dict:
+    """A question's page: every forecast on it side by side (authors, their words, the reading, the
+    score), the crowd's forecasts where a `crowd_forecasts` table holds some, and the outcome in
+    force with its evidence and every earlier record. Reads only."""
+    from tracker.ledger.connection import Ledger
+    from tracker.ledger.outcomes import outcome_log
+
+    history = await datasette.get_database(database).execute_fn(lambda conn: outcome_log(Ledger(conn), question_id))
+    forecasts = await _rows(datasette, database, """
+        select f.id, f.document_id, d.title as document_title, f.made_on, f.probability, f.probabilities,
+               f.interval_low, f.interval_high, f.method, f.scale, f.scale_version, f.phrase, f.quote,
+               f.location, d.language, s.brier, m.brier_multi
+        from forecasts f left join documents d on d.id = f.document_id
+        left join forecast_scores s on s.forecast_id = f.id
+        left join multiple_choice_scores m on m.forecast_id = f.id
+        where f.question_id = ? order by f.made_on, f.id""", [question_id])
+    authors = await _rows(datasette, database, """
+        select fa.forecast_id, a.id, a.name, a.affiliation from forecast_authors fa
+        join authors a on a.id = fa.author_id
+        where fa.forecast_id in (select id from forecasts where question_id = ?)
+        order by fa.forecast_id, fa.position""", [question_id])
+    for f in forecasts:
+        f["authors"] = [a for a in authors if a["forecast_id"] == f["id"]]
+    crowd = []
+    if await _one(datasette, database, "select 1 as x from sqlite_master where name = 'crowd_forecasts'", []):
+        crowd = await _rows(datasette, database, "select * from crowd_forecasts where question_id = ?", [question_id])
+    return {
+        "tracker_forecasts": forecasts,
+        "tracker_crowd": crowd,
+        "tracker_outcome": next((o for o in history if o["in_force"]), None),
+        "tracker_history": history,
+        "tracker_scores": await _one(datasette, database, "select * from question_scores where question_id = ?",
+                                     [question_id]),
+    }
+
+
+ROW_PAGES = {"forecasts": _forecast_page_vars, "documents": _document_page_vars, "authors": _author_page_vars,
+             "questions": _question_page_vars}
 
 
 @hookimpl
