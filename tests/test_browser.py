@@ -167,6 +167,29 @@ def test_question_page_shows_every_forecast_side_by_side(page, site):
     assert page.outside == [] and page.errors == []
 
 
+def test_leaderboard_names_link_to_author_pages(page, site):
+    base, cli = site
+    page.goto(f"{base}/forecasts/leaderboard")
+    links = page.locator("table.rows-and-columns tbody td.col-name a")
+    assert links.all_inner_texts() == [e["name"] for e in cli["score"]]
+    assert [a.get_attribute("href") for a in links.all()] == [f"/forecasts/authors/{e['author']}" for e in cli["score"]]
+    links.first.click()
+    page.wait_for_url(f"{base}/forecasts/authors/{cli['score'][0]['author']}")
+    assert page.outside == [] and page.errors == []
+
+
+def test_head_to_head_shows_what_each_author_said(page, site):
+    base, _ = site
+    page.goto(f"{base}/forecasts/head_to_head?author_a=ann&author_b=bob")
+    row = page.locator("table.rows-and-columns tbody tr", has=page.locator("td.col-question_id",
+                                                                           has_text="q-summit-deal"))
+    assert row.locator("td.col-words_b").inner_text() == "The two sides may well sign something."
+    assert "An agreement is to be expected at the summit." in row.locator("td.col-words_a").inner_text()
+    assert row.locator("td.col-question a").get_attribute("href") == "/forecasts/questions/q-summit-deal"
+    shot(page, "head-to-head")
+    assert page.outside == [] and page.errors == []
+
+
 def test_row_pages_style_headings_and_notes(page, site):
     # the rules the row templates share (_tracker_row.html) reach each page
     base, _ = site

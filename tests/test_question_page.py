@@ -89,3 +89,15 @@ def test_what_the_page_shows_is_escaped(ledger, tmp_path):
     conn.close()
     html = page(copy, "/forecasts/questions/q-summit-deal")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_leaderboard_names_and_head_to_head_questions_link_to_their_pages(ledger):
+    html = page(ledger, "/forecasts/leaderboard")
+    assert '<td class="col-name"><a href="/forecasts/authors/ann">Ann Analyst</a></td>' in html
+    html = page(ledger, "/forecasts/head_to_head?author_a=ann&author_b=bob")
+    assert ('<td class="col-question"><a href="/forecasts/questions/q-summit-deal">Will the summit end with a '
+            'signed agreement?</a></td>') in html
+    assert '<td class="col-words_b">The two sides may well sign something.</td>' in html
+    # a reader's own query with a name but no author_id is left as it is
+    html = page(ledger, "/forecasts?sql=select+name+from+authors+order+by+id+limit+1")
+    assert '<td class="col-name">Ann Analyst</td>' in html

@@ -19,6 +19,9 @@ calibration bins and a small server-drawn reliability diagram; a question's fore
 side. The canned queries' pages (templates/query-forecasts-*.html) pass their result table
 through `query_cells`, which formats score and probability cells the same way.
 
+In canned queries (and readers' own SQL), a `name` beside an `author_id` links to the author's
+page and a `question` beside a `question_id` to the question's (QUERY_LINKS).
+
 It supplies the site's metadata (metadata.yml: descriptions, canned queries, dashboards) through
 `get_metadata` to every database that is a tracker ledger, whatever its file name (see
 tracker.site.metadata), so `datasette LEDGER.db` needs no --metadata; a --metadata file of the
@@ -147,6 +150,8 @@ def _field(row: Any, column: str) -> Any:
 
 @hookimpl
 def render_cell(value, column, table, database, datasette, row):
+    if table is None and column in QUERY_LINKS and isinstance(value, str):
+        return _query_link(row, column, value, database, datasette)
     if not _number(value) or table is None:
         return None
     if column == "probability" and table in PROBABILITY_TABLES:
@@ -157,6 +162,21 @@ def render_cell(value, column, table, database, datasette, row):
         unit = SCORE_UNITS.get(column)
         return escape(f"{decimals(value)} {unit}" if unit else decimals(value))
     return None
+
+
+#: A query's column whose text names a row that has a page, by the id in another column of the
+#: same row: an author's name on the leaderboard, a question's title in head to head.
+QUERY_LINKS = {"name": ("author_id", "authors"), "question": ("question_id", "questions")}
+
+
+def _query_link(row: Any, column: str, value: str, database: str, datasette) -> Markup | None:
+    from datasette.utils import tilde_encode
+
+    key, table = QUERY_LINKS[column]
+    target = _field(row, key)  # None in a reader's own query without that column
+    if not isinstance(target, str) or not site_metadata.is_ledger(datasette, database):
+        return None
+    return Markup(f'<a href="{escape(datasette.urls.row(database, table, tilde_encode(target)))}">{escape(value)}</a>')
 
 
 async def _forecast_page_vars(datasette, database: str, forecast_id: str) -> dict:
