@@ -54,3 +54,10 @@ def test_a_modal_inside_a_longer_phrase_is_that_phrases_word():
     assert {m.scale for m in wording.match("Ein Abkommen dürfte kaum gelingen.", "de") if m.covered} == {"house-de"}
     assert "modal-en" not in {m.scale for m in wording.match("The talks will probably fail.", "en")}
     assert [m.value for m in wording.match("Ein Abkommen dürfte gelingen.", "de") if m.covered] == [0.7]
+
+
+def test_a_longer_hedge_no_scale_reads_is_not_its_shorter_word():
+    # "may well" says more than "may": no survey reads it, so it is uncovered rather than read as "may"
+    assert [(m.phrase, m.covered) for m in wording.match("The two sides may well sign.", "en")] == [
+        ("may well", False)]
+    assert wording.readings("may well") == []

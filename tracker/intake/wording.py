@@ -53,7 +53,7 @@ HEDGES = {
            "ist davon auszugehen", "ist damit zu rechnen", "absehbar", "denkbar"],
     "en": ["could", "may", "might", "perhaps", "expected to", "set to", "poised to", "plausibly",
            "conceivably", "will", "shall", "going to", "would", "expects", "expect", "ample possibility",
-           "possibility"],
+           "possibility", "may well", "might well", "could well"],
 }
 # Modal words folded into a covered phrase when they stand right before it: "dürfte kaum" is one
 # phrase, read as "kaum".
@@ -436,6 +436,14 @@ def match(text: str, lang: str | None = None, *, scales: dict[str, Scale] | None
         for hedge in HEDGES[lg]:
             words = list(_phrase_words(hedge))
             for idx in _find(words, toks, "en"):  # hedges match exactly, no inflection
+                start, end = toks[idx[0]].start, toks[idx[-1]].end
+                inside = [m for m in matches if m.covered and start <= m.start and m.end <= end
+                          and (m.end - m.start) < (end - start)]
+                if inside and len(idx) > 1 and not any(
+                        m.covered and m.start < end and start < m.end and m not in inside for m in matches):
+                    # a longer hedge no scale reads ("may well") is not its shorter word ("may")
+                    matches = [m for m in matches if m not in inside]
+                    covered_tokens.difference_update(range(idx[0], idx[-1] + 1))
                 if covered_tokens & set(range(idx[0], idx[-1] + 1)):
                     continue
                 if any(m.start <= toks[idx[0]].start < m.end for m in matches):
