@@ -271,3 +271,10 @@ def test_every_command_that_writes_goes_back_to_forecasts(server, small_record, 
                 "select id, name, affiliation from authors", "select * from document_authors",
                 "select id, title, publisher, published_on, language, url, sha256 from documents"):
         assert rows(db_path, sql) == rows(fresh, sql), sql
+
+
+def test_an_odd_outcome_date_is_recorded_only_with_a_reason(small_record):
+    cli("import", small_record)
+    out = cli("resolve", "q2", "--outcome", "yes", "--on", "2019-01-01", "--accept-date", "--note",
+              "Announced in January; the brief restated it as a forecast.").stdout
+    assert out == "Resolved q2: yes (known 2019-01-01)\n"

@@ -51,6 +51,8 @@ def files(tmp_path):
     put("o-over.csv", "question_id,outcome,resolved_on\nq1,yes,2019-03-01\n")
     put("o-twice.csv", "question_id,outcome,resolved_on\nq2,yes,2019-03-01\nq2,no,2019-03-01\n")
     put("o-url.csv", "question_id,outcome,resolved_on,evidence\nq2,yes,2019-03-01,www.example.org\n")
+    put("o-early.csv", "question_id,outcome,resolved_on\nq2,yes,2019-01-01\n")
+    put("o-future.csv", "question_id,outcome,resolved_on\nq2,yes,2999-01-01\n")
     put("table.xlsx", "not a table")
     put("broken.yml", "document:\n  id: [unclosed\n")
     put("empty.yml", "")
@@ -138,6 +140,17 @@ CASES = [
     ("text matching no document", ["import", "{record}", "--text", "{text.txt}"], "text.txt: its SHA-256"),
     ("no such file", ["import", "{tmp}/missing.yml"], "missing.yml: no such file or directory"),
     ("unknown kind", ["import", "--kind", "tables", "{record}"], "--kind 'tables'"),
+    ("outcome known before the first forecast", ["import", "--kind", "outcomes", "{o-early.csv}"],
+     "o-early.csv:2: resolved_on: known on 2019-01-01, before question q2's first forecast (2019-02-26)"),
+    ("outcome known in the future", ["import", "--kind", "outcomes", "{o-future.csv}"],
+     "o-future.csv:2: resolved_on: known on 2999-01-01, which is in the future"),
+    ("resolving before the first forecast", ["resolve", "q2", "--outcome", "yes", "--on", "2019-01-01"],
+     "--on: known on 2019-01-01, before question q2's first forecast (2019-02-26); if it is right, say why with "
+     "--accept-date --note TEXT"),
+    ("resolving in the future", ["resolve", "q2", "--outcome", "yes", "--on", "2999-01-01"],
+     "--on: known on 2999-01-01, which is in the future"),
+    ("an odd date accepted without a note", ["resolve", "q2", "--outcome", "yes", "--on", "2019-01-01",
+                                              "--accept-date"], "--accept-date: say why the date is right with --note"),
     ("outcome word on the CLI", ["resolve", "q2", "--outcome", "probably"],
      "--outcome: outcome 'probably' is not one of"),
     ("unknown question on the CLI", ["resolve", "nope", "--outcome", "yes"], "question 'nope': no such question"),

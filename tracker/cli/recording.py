@@ -102,6 +102,9 @@ def resolve(
     = None,
     correct: Annotated[bool, typer.Option(
         "--correct", help="Correct the outcome in force; the earlier record is kept in the history.")] = False,
+    accept_date: Annotated[bool, typer.Option(
+        "--accept-date", help="Record a date that is in the future or before the question's first forecast, "
+                              "which is otherwise refused; --note says why it is right.")] = False,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
@@ -122,7 +125,7 @@ def resolve(
     ev = [{"url": u, "summary": summary[i] if summary else None} for i, u in enumerate(links)]
     conn = open_for_writing(db, create=False)
     row = outcomes.resolve(conn, question_id, outcome, resolved_on=day, evidence=ev, note=note,
-                           recorded_by=by, correct=correct)
+                           recorded_by=by, correct=correct, accept_date=accept_date)
     verb = "Corrected" if correct else "Resolved"
     show(as_json, row, lambda: f"{verb} {question_id}: {row['outcome']} (known {row['resolved_on']})")
 

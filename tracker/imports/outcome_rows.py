@@ -12,7 +12,7 @@ from tracker.errors import TrackerError
 from tracker.imports.cells import json_keys, moment, record_id, split
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
-from tracker.ledger.outcomes import fit_outcome
+from tracker.ledger.outcomes import first_forecasts, fit_outcome, odd_date
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
@@ -64,6 +64,7 @@ def _outcome_chunk(run: Run, batch: list) -> None:
     current = {r["question_id"]: r for r in run.db.query(
         "select question_id, outcome, resolved_on from current_outcomes where question_id in "
         "(select value from json_each(?))", [qids])}
+    first = first_forecasts(db, list(questions))
     # the ids SQLite would give, one after another (the write lock is held)
     next_id = db.execute("select coalesce(max(id), 0) + 1 from main.outcomes").fetchone()[0]
     staged, evidence, staged_seen = [], [], []
@@ -89,6 +90,10 @@ def _outcome_chunk(run: Run, batch: list) -> None:
                     f"{where}: question {qid} is already resolved {now['outcome']!r} on "
                     f"{now['resolved_on']}; correct it with `tracker resolve {qid} --correct`")
             if not now:
+                problem = odd_date(qid, on, first.get(qid))
+                if problem:
+                    raise TrackerError(f"{where}: resolved_on: {problem}; if it is right, record it with "
+                                       f"`tracker resolve {qid} --accept-date --note TEXT`")
                 recorded_by = values.text(row.get("recorded_by"), f"{where}: recorded_by")
                 row_note = values.text(row.get("note"), f"{where}: note")
         except TrackerError as e:

@@ -91,14 +91,36 @@ def fit_outcome(question: dict, value: object, where: str) -> str:
     return values.resolved_value(value, where)
 
 
+def first_forecasts(db: Ledger, question_ids: list[str]) -> dict[str, str]:
+    """question id → when its first forecast was made, for the questions that have forecasts."""
+    return dict(db.execute("select question_id, min(made_on) from forecasts where question_id in "
+                           "(select value from json_each(?)) group by question_id",
+                           [json.dumps(question_ids, ensure_ascii=False)]).fetchall())
+
+
+def odd_date(question_id: str, resolved_on: str, first_forecast: str | None, today: str | None = None) -> str | None:
+    """Why an outcome's date cannot be right, or None: it is in the future (known on a day after
+    today, UTC), or it comes before the question's first forecast (nothing forecast would have
+    been unknown: the time-weighted scores would shrink to nothing)."""
+    today = today or dt.datetime.now(dt.UTC).date().isoformat()
+    if values.day_of(resolved_on) > today:
+        return f"known on {resolved_on}, which is in the future"
+    if first_forecast is not None and values.later(first_forecast, resolved_on):
+        return f"known on {resolved_on}, before question {question_id}'s first forecast ({first_forecast})"
+    return None
+
+
 def resolve(db: Ledger, question_id: str, outcome: str, *, resolved_on: str | None = None,
             evidence: list[dict] | None = None, note: str | None = None,
-            recorded_by: str | None = None, correct: bool = False) -> dict:
+            recorded_by: str | None = None, correct: bool = False, accept_date: bool = False) -> dict:
     """Record an outcome (or, with correct=True, a correction of the one in force); returns the new row.
 
     Resolving a question that already has an outcome is refused unless it is a correction, so a
-    mistyped command cannot silently replace a recorded outcome.
+    mistyped command cannot silently replace a recorded outcome. A date in the future or before
+    the question's first forecast is refused unless `accept_date`, with a note saying why.
     """
+    if accept_date and not (note and note.strip()):
+        raise TrackerError("--accept-date: say why the date is right with --note")
     with writing(db, note):
         outcome = fit_outcome(_require_question(db, question_id), outcome, "--outcome")
         current = current_outcome(db, question_id)
@@ -113,11 +135,15 @@ def resolve(db: Ledger, question_id: str, outcome: str, *, resolved_on: str | No
         if correct and current and current["outcome"] == outcome and current["resolved_on"] == resolved_on \
                 and not evidence and not note:
             raise TrackerError(f"question {question_id!r}: the correction changes nothing")
+        when = resolved_on or dt.date.today().isoformat()
+        problem = odd_date(question_id, when, first_forecasts(db, [question_id]).get(question_id))
+        if problem and not accept_date:
+            raise TrackerError(f"--on: {problem}; if it is right, say why with --accept-date --note TEXT")
         row = {
             "question_id": question_id,
             "action": "correct" if correct else "resolve",
             "outcome": outcome,
-            "resolved_on": resolved_on or dt.date.today().isoformat(),
+            "resolved_on": when,
             "recorded_by": recorded_by or analyst(),
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "note": note,
