@@ -337,3 +337,16 @@ def test_an_export_killed_while_renaming_is_seen_to_be_incomplete(exported):
     assert CliRunner().invoke(app, ["export", str(exported)]).exit_code == 0
     assert check_export(exported) == [] and sorted(_tree(exported)) == [MANIFEST, "doc-a.yml", "doc-b.yml",
                                                                         "doc-c.yml"]
+
+
+def test_a_temporary_in_use_is_never_taken_for_an_abandoned_one(tmp_path):
+    for directory in (False, True):
+        with files.temporary(tmp_path / "out", directory=directory) as tmp:
+            files.remove_abandoned(tmp_path / "out")  # as another export into the same place would
+            assert tmp.exists()
+        files.remove_abandoned(tmp_path / "out")
+        assert not tmp.exists()
+    mine = tmp_path / ".out.0123abcd.tracker-partial.bak"  # not a name temporary gives
+    mine.write_text("mine")
+    files.remove_abandoned(tmp_path / "out")
+    assert mine.read_text() == "mine"

@@ -103,50 +103,49 @@ def sync_tree(root: Path) -> None:
 
 
 def _pattern(path: Path) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}{re.escape(SUFFIX)}(-journal|-wal|-shm)?\Z")
+    return re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}{re.escape(SUFFIX)}\Z")
 
 
-def _lock(fd: int) -> bool:
-    """Take the lock that marks a temporary as in use; False if another process holds it."""
+def _lock(fd: int) -> bool | None:
+    """Take the lock that marks a temporary as in use: True if taken, False if another process
+    holds it, None where there are no such locks (Windows, some network file systems)."""
     if fcntl is None:
-        return True
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:
-        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
+        return False if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
     return True
 
 
-def _remove(p: Path) -> None:
-    if p.is_dir() and not p.is_symlink():
-        shutil.rmtree(p, ignore_errors=True)
+def _discard(tmp: Path) -> None:
+    """Remove a temporary, and the journal SQLite may have left beside it."""
+    if tmp.is_dir() and not tmp.is_symlink():
+        shutil.rmtree(tmp, ignore_errors=True)
     else:
-        p.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    for end in ("-journal", "-wal", "-shm"):
+        tmp.with_name(tmp.name + end).unlink(missing_ok=True)
 
 
 def remove_abandoned(path: Path) -> None:
     """Remove the temporaries beside `path` that a killed command left: those that `temporary`
-    named for `path` and that no running process holds locked."""
+    named for `path` and that no running process holds locked. Where there are no locks, none."""
     if fcntl is None or not path.parent.is_dir():
         return
     pattern = _pattern(path)
-    for p in path.parent.iterdir():
+    for p in sorted(path.parent.iterdir()):
         if not pattern.match(p.name):
             continue
-        if p.name.endswith(SUFFIX):
-            try:
-                fd = os.open(p, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                if _lock(fd):
-                    _remove(p)
-            finally:
-                os.close(fd)
-        elif not p.with_name(p.name.rsplit("-", 1)[0]).exists():  # a -journal whose database is gone
-            p.unlink(missing_ok=True)
+        try:
+            fd = os.open(p, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _lock(fd):
+                _discard(p)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -174,9 +173,7 @@ def temporary(path: Path, *, directory: bool = False) -> Iterator[Path]:
             _lock(fd)
         yield tmp
     except BaseException:
-        _remove(tmp)
-        for end in ("-journal", "-wal", "-shm"):
-            tmp.with_name(tmp.name + end).unlink(missing_ok=True)
+        _discard(tmp)
         raise
     finally:
         if fd is not None:
