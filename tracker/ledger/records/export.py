@@ -35,12 +35,19 @@ class _FlowMap(dict):
     """A mapping written inline, {a: 0.5, b: 0.5}, for a multiple-choice distribution."""
 
 
+# a timestamp as ISO 8601 writes it (2019-02-26T08:30:00+00:00), not with PyYAML's space
+_Dumper.add_representer(dt.datetime, lambda d, v: d.represent_scalar("tag:yaml.org,2002:timestamp", v.isoformat()))
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
 _Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True))
 
 
 def _date(s: str | None):
     return dt.date.fromisoformat(s) if s else None
+
+
+def _moment(s: str | None):
+    """A stored moment as the record writes it: a date (day precision), or a timestamp in UTC."""
+    return _date(s) if s is None or len(s) == 10 else dt.datetime.fromisoformat(s)
 
 
 def _clean(d: dict) -> dict:
@@ -61,7 +68,7 @@ def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
                 "question": qid,
                 "action": None if o["action"] == "resolve" else o["action"],
                 "outcome": o["outcome"],
-                "resolved_on": _date(o["resolved_on"]),
+                "resolved_on": _moment(o["resolved_on"]),
                 "recorded_by": o["recorded_by"],
                 "recorded_at": o["recorded_at"],
                 "evidence": ev,
@@ -100,7 +107,7 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
             "kind": None if q["kind"] == "binary" else q["kind"],
             "options": _Flow(json.loads(q["options"])) if q["options"] else None,
             "criteria": q["criteria"],
-            "resolve_by": _date(q["resolve_by"]), "topics": _Flow(json.loads(q["topics"])), "note": q["note"],
+            "resolve_by": _moment(q["resolve_by"]), "topics": _Flow(json.loads(q["topics"])), "note": q["note"],
         }))
     out_forecasts = []
     for f in forecasts:
@@ -109,7 +116,7 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
             "id": f["id"],
             "question": f["question_id"],
             "authors": None if f_authors[f["id"]] == doc_authors else _Flow(f_authors[f["id"]]),
-            "made_on": None if doc and f["made_on"] == doc["published_on"] else _date(f["made_on"]),
+            "made_on": None if doc and f["made_on"] == doc["published_on"] else _moment(f["made_on"]),
             "probability": f["probability"],
             "probabilities": _FlowMap(json.loads(f["probabilities_given"] or f["probabilities"]))
             if f["probabilities"] else None,
