@@ -57,8 +57,8 @@ def resolved_forecasts(forecast_set: Path, resolution_set: Path) -> pd.DataFrame
 def test_forecastbench_mapping(db):
     result = import_file(db, SUPER, "forecastbench")
     assert result["forecasts"]["created"] == 354 and result["forecasts"]["rejected"] == 0
-    # 7 dataset questions at 8 resolution dates each, and 7 market questions
-    assert result["forecasts"]["questions_created"] == 64 and result["forecasts"]["authors_created"] == 35
+    # 6 dataset questions at 8 resolution dates each, and 8 market questions
+    assert result["forecasts"]["questions_created"] == 56 and result["forecasts"]["authors_created"] == 35
     # the 5 past resolution dates of the 5 dataset questions in the resolution set, 5 markets
     # resolved to 0 or 1 and 2 open at their value; the two questions ForecastBench left out of its
     # resolution set (manifold YulPWDHFTUkekmrO3v4J, the dbnomics one) stay open, as do the
@@ -202,7 +202,7 @@ def test_a_round_without_its_resolution_set_is_left_open(db, tmp_path):
     path = round_copy(tmp_path, with_resolutions=False)
     result = import_file(db, path, "forecastbench")
     assert result["forecasts"]["created"] == 354 and result["outcomes"]["created"] == 0
-    assert result["dropped"] == {"questions left open (resolution set not found)": 64}
+    assert result["dropped"] == {"questions left open (resolution set not found)": 56}
     assert db["questions"].get("fb:2024-07-21:fred:T10YIE:2024-07-28")["title"].startswith(
         "Will the US' 10-year breakeven inflation rate have increased by 2024-07-28")
 
@@ -247,3 +247,24 @@ def test_a_resolution_set_of_another_round_is_refused(db, tmp_path):
     rs.write_text(rs.read_text().replace('"forecast_due_date": "2024-07-21"', '"forecast_due_date": "2024-08-04"'))
     with pytest.raises(TrackerError, match="its forecast_due_date is 2024-08-04, not 2024-07-21"):
         import_file(db, path, "forecastbench")
+
+
+def test_a_newer_resolution_set_meets_the_outcomes_in_force(db, tmp_path):
+    """ForecastBench rewrites a round's resolution set every night: an open market's value moves.
+    Re-imported against a newer set, the forecasts are unchanged and a changed value is refused,
+    as any table that would overturn an outcome is (docs/adapters/forecastbench.md)."""
+    path = round_copy(tmp_path)
+    rs = path.parents[2] / "resolution_sets" / RESOLUTIONS.name
+    older = json.loads((BOARD / RESOLUTIONS.name).read_text())  # the same round on 2025-09-05
+    rs.write_text(json.dumps(older, indent=4))
+    import_file(db, path, "forecastbench")
+    q = "fb:2024-07-21:manifold:q6wJThcy6TJnQKrbjALm"
+    assert db.execute("select outcome, resolved_on from current_outcomes where question_id = ?",
+                      [q]).fetchone() == ("0.61", "2025-09-04")
+    shutil.copy(RESOLUTIONS, rs)  # the set of 2026-08-21
+    with pytest.raises(TrackerError, match=re.escape(f"question {q} is already resolved '0.61' on 2025-09-04; "
+                                                     f"correct it with `tracker resolve {q} --correct`")):
+        import_file(db, path, "forecastbench")
+    again = import_file(db, path, "forecastbench", skip_invalid=True)
+    assert again["forecasts"]["unchanged"] == 354
+    assert again["outcomes"]["rejected"] == 2 and again["outcomes"]["unchanged"] == 30
