@@ -172,7 +172,7 @@ class ForecastBench(Adapted):
         return data[key]
 
     def position(self) -> int:
-        return int(getattr(self, "_done", 0) * self.size)
+        return int(self._done * self.size)  # the files are parsed whole, then walked
 
     def forecasts(self) -> Iterator:
         self.dropped.clear()
