@@ -240,6 +240,8 @@ def test_gjp_dates():
     assert gjp_day("NULL", "x") is None and gjp_day("NA", "x") is None
     with pytest.raises(TrackerError, match=r"x: date '13/1/11' is not of the form M/D/YY"):
         gjp_day("13/1/11", "x")
+    with pytest.raises(TrackerError, match=r"x: date '2/30/12' is not"):
+        gjp_day("2/30/12", "x")
 
 
 def test_gjp_options():
@@ -248,3 +250,10 @@ def test_gjp_options():
     assert parse_options("If it rains? :  (a) Yes, (b) No", 2, "x") == ("If it rains?", ["(a) Yes", "(b) No"])
     with pytest.raises(TrackerError, match=r"do not list 3 options \(a\) to \(c\)"):
         parse_options("(a) Yes, (b) No", 3, "x")
+
+
+def test_a_zipped_yearly_file_is_to_be_unzipped_first(db, tmp_path):
+    zipped = tmp_path / "survey_fcasts.yr3.csv.zip"
+    zipped.write_bytes(b"PK\x03\x04")
+    with pytest.raises(TrackerError, match=r"survey_fcasts.yr3.csv.zip: GJP's survey CSV.* is a .csv file"):
+        import_file(db, zipped, "gjp")

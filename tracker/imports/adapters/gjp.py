@@ -45,6 +45,7 @@ the forecaster's experimental condition; only ctt and expertise are kept, in the
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -100,9 +101,10 @@ def gjp_day(value: str, where: str) -> str | None:
     m = _MDY.match(text)
     if m:
         month, day_, year = int(m.group(1)), int(m.group(2)), m.group(3)
-        full = int(year) + 2000 if len(year) == 2 else int(year)
-        if 1 <= month <= 12 and 1 <= day_ <= 31:
-            return f"{full:04d}-{month:02d}-{day_:02d}"
+        try:
+            return dt.date(int(year) + 2000 if len(year) == 2 else int(year), month, day_).isoformat()
+        except ValueError:
+            pass
     m = _ISO_DAY.match(text)
     if m:
         return m.group(1)
@@ -198,7 +200,7 @@ class _Pending:
 
 class GoodJudgment(Adapted):
     kind, suffixes = "gjp", (".csv",)
-    describes = "GJP survey forecasts (survey_fcasts.yrN.csv)"
+    describes = "GJP's survey CSV, with ifps.csv beside it"
     _table: TableFile
 
     def __init__(self, path: Path):
