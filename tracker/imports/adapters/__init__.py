@@ -20,6 +20,7 @@ from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted
 from tracker.imports.adapters.fatebook import Fatebook
 from tracker.imports.adapters.forecastbench import ForecastBench
+from tracker.imports.adapters.gjp import GoodJudgment
 from tracker.imports.adapters.predictionbook import PredictionBook
 
 #: --kind → the adapter reading that format
@@ -27,6 +28,7 @@ ADAPTERS: dict[str, type[Adapted]] = {
     Fatebook.kind: Fatebook,
     ForecastBench.kind: ForecastBench,
     PredictionBook.kind: PredictionBook,
+    GoodJudgment.kind: GoodJudgment,
 }
 KINDS = tuple(ADAPTERS)
 
