@@ -146,9 +146,10 @@ def test_every_layout_imports_and_says_what_it_left_out(db, path):
 def test_a_faithful_export_imports_through_the_cli(db_path):
     out = runner.invoke(app, ["import", "--kind", "fatebook", str(EXPORT_2025)])
     assert out.exit_code == 0, out.output
-    assert "forecasts: 26 read, 21 created" in out.stdout or "21 created" in out.stdout
-    assert "2 hidden forecasts" in out.stdout and "2 forecasts by users with no name" in out.stdout
-    assert "1 forecasts made after the resolve-by time" in out.stdout
+    assert f"{EXPORT_2025}: forecasts: 21 read, 21 created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
+    assert f"{EXPORT_2025}: outcomes: 9 read, 9 created" in out.stdout
+    assert (f"{EXPORT_2025}: left out: 2 forecasts by users with no name; 1 forecasts made after the resolve-by "
+            "time; 2 hidden forecasts") in out.stdout
 
 
 def test_mapping_of_one_question(db):
@@ -199,20 +200,45 @@ def test_options_are_yes_no_questions_as_fatebook_scores_them(db):
     assert db.execute("select count(*) from forecasts where question_id like ?", [base + "/%"]).fetchone()[0] == 6
 
 
+def retitled(tmp_path: Path, *, resolve_by: str | None = None) -> Path:
+    """The 2025 export as it would be after Ann edited the budget question's title (and, if
+    given, its resolve-by time) in Fatebook."""
+    text = EXPORT_2025.read_text(encoding="utf-8").replace(BUDGET, RETITLED)
+    if resolve_by:
+        text = text.replace('"Ann Example",2025-02-17 08:12:40,2025-03-01 00:00:0,',
+                            f'"Ann Example",2025-02-17 08:12:40,{resolve_by},')
+    path = tmp_path / "fatebook-forecasts-later.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_ids_survive_a_title_edit(db, tmp_path):
-    """Fatebook lets a question's author edit its title; the next export must not make it a new
-    question, nor count its forecasts twice."""
-    edited = tmp_path / "fatebook-forecasts-later.csv"
-    edited.write_text(EXPORT_2025.read_text(encoding="utf-8").replace(BUDGET, RETITLED), encoding="utf-8")
-    first, second = Fatebook(EXPORT_2025), Fatebook(edited)
-    ids = [(r["id"], r["question_id"]) for _, r in first.forecasts()]
-    assert ids == [(r["id"], r["question_id"]) for _, r in second.forecasts()]
+    """Fatebook lets a question's author edit its title; the next export gives the same question
+    and forecast ids, so nothing can be counted twice. Until the core lets a source's new wording
+    replace the old, the edited question's rows are refused (and say why), never added again."""
+    edited = retitled(tmp_path)
+    ids = [(r["id"], r["question_id"]) for _, r in Fatebook(EXPORT_2025).forecasts()]
+    assert ids == [(r["id"], r["question_id"]) for _, r in Fatebook(edited).forecasts()]
+    import_file(db, EXPORT_2025, "fatebook")
+    before = dump(db)
+    with pytest.raises(TrackerError, match="question fatebook:2025-02-17T08:12:40Z is worded differently"):
+        import_file(db, edited, "fatebook")
+    assert dump(db) == before
+    again = import_file(db, edited, "fatebook", skip_invalid=True)
+    assert again["forecasts"]["created"] == 0 and again["forecasts"]["rejected"] == 4
+    assert again["forecasts"]["unchanged"] == EXPECTED[EXPORT_2025][0] - 4
+
+
+@pytest.mark.xfail(strict=True, reason="needs the core to take a source's edited title and resolve-by "
+                                       "(docs/adapters/fatebook.md, 'Question ids')")
+def test_an_edited_question_takes_its_new_title_and_deadline(db, tmp_path):
     import_file(db, EXPORT_2025, "fatebook")
     questions, forecasts = db.count("questions"), db.count("forecasts")
-    again = import_file(db, edited, "fatebook")
-    assert again["forecasts"]["created"] == 0
+    again = import_file(db, retitled(tmp_path, resolve_by="2025-03-02 00:00:0"), "fatebook")
+    assert again["forecasts"]["created"] == 0 and again["forecasts"]["rejected"] == 0
     assert (db.count("questions"), db.count("forecasts")) == (questions, forecasts)
-    assert db["questions"].get("fatebook:2025-02-17T08:12:40Z")["title"] == RETITLED
+    q = db["questions"].get("fatebook:2025-02-17T08:12:40Z")
+    assert q["title"] == RETITLED and q["resolve_by"].startswith("2025-03-02T00:00:00")
 
 
 def test_questions_created_in_one_second_are_told_apart(db):
@@ -455,7 +481,7 @@ def test_where_tracker_and_fatebook_differ(db):
     # Cem forecast on day 5 of 7: Fatebook divides his two days by all seven (as if he had scored 0
     # before he came); tracker scores him from his first forecast
     assert cubs["cem"][0] == pytest.approx(2 * 0.0001 * 2 / 7, abs=1e-12)
-    assert 2 * tw("cem-ucuncu", "fatebook:2025-02-03T00:00:00Z") == pytest.approx(2 * 0.0001, abs=1e-12)
+    assert 2 * tw("cem-üçüncü", "fatebook:2025-02-03T00:00:00Z") == pytest.approx(2 * 0.0001, abs=1e-12)
     # within a day Fatebook weights each forecast by the hours it was held; tracker keeps the day's last
     assert 2 * tw("ann-example", "fatebook:2025-02-17T08:12:40Z") == pytest.approx(0.4, abs=1e-12)
     budget = exported_scores(EXPORT_2025, "Ann Example")[(BUDGET, "")]

@@ -1,4 +1,4 @@
-"""Fatebook's CSV exports, as rows of tracker's tables.
+"""Fatebook's CSV export, as rows of tracker's tables.
 
 Source: Sage-Future/fatebook (MIT), read at 3eb5379f94e92317386e7f859c76e26cf9305fb1:
 lib/web/export.ts (questionsToCsv, jsonToCsv, printForCsv: "Export all your forecasts"),
@@ -72,8 +72,9 @@ CREATOR, CREATED, RESOLVE_BY, TAGS, TOURNAMENT = ("Question created by", "Questi
 #: the 2024-09 name of a column, then its 2023-07 name
 RESOLUTION, RESOLVED_AT = ("Resolution", "Question resolution"), ("Resolved at", "Question resolved at")
 
-#: every column a Fatebook export has had, in the order of lib/web/export.ts's newest layout
-REQUIRED = [TITLE, BY, VALUE, AT, CREATOR, CREATED, RESOLVE_BY]
+#: the columns read, which every layout has (the 2023-07 one names the last two Question
+#: resolution and Question resolved at)
+FATEBOOK_REQUIRED = [TITLE, BY, VALUE, AT, CREATOR, CREATED, RESOLVE_BY, RESOLUTION[0], RESOLVED_AT[0]]
 _OUTCOMES = {"YES": "yes", "NO": "no", "AMBIGUOUS": "annulled"}
 _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{1,2})$")
 #: the longest id the core keeps
@@ -120,13 +121,11 @@ class Fatebook(Adapted):
         self._shared_seconds: set[str] | None = None
 
     def _check_header(self, fields: list[str]) -> None:
-        missing = [c for c in REQUIRED if c not in fields]
-        for names in (RESOLUTION, RESOLVED_AT):
-            if not any(n in fields for n in names):
-                missing.append(names[0])
+        also = {RESOLUTION[0]: RESOLUTION[1], RESOLVED_AT[0]: RESOLVED_AT[1]}  # the 2023-07 names
+        missing = [c for c in FATEBOOK_REQUIRED if c not in fields and also.get(c) not in fields]
         if missing:
             raise TrackerError(f"{self.path}: not a Fatebook export: no column {missing[0]!r} "
-                               f"(expected: {', '.join(REQUIRED)}, Resolution, Resolved at)")
+                               f"(expected: {', '.join(FATEBOOK_REQUIRED)})")
 
     # ------------------------------------------------------------------ the question of a row
 
