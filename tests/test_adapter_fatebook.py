@@ -59,7 +59,8 @@ STRINGS = {"Tournament name", "Question title", "Multiple choice option", "Forec
 #: (forecasts imported, {left out: n}, outcomes) of each fixture
 EXPECTED = {
     EXPORT_2025: (21, {"hidden forecasts": 2, "forecasts by users with no name": 2,
-                       "forecasts made after the resolve-by time": 1}, 9),
+                       "forecasts made after the resolve-by time": 1,
+                       "repeated forecasts (same person, time and value)": 2}, 9),
     EXPORT_2024_11: (7, {"forecasts by users with no name": 1}, 5),
     EXPORT_2024_05: (5, {"hidden forecasts": 1}, 2),
     TOURNAMENT: (9, {"forecasts by users with no name": 1}, 2),
@@ -149,7 +150,7 @@ def test_a_faithful_export_imports_through_the_cli(db_path):
     assert f"{EXPORT_2025}: forecasts: 21 read, 21 created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
     assert f"{EXPORT_2025}: outcomes: 9 read, 9 created" in out.stdout
     assert (f"{EXPORT_2025}: left out: 2 forecasts by users with no name; 1 forecasts made after the resolve-by "
-            "time; 2 hidden forecasts") in out.stdout
+            "time; 2 hidden forecasts; 2 repeated forecasts (same person, time and value)") in out.stdout
 
 
 def test_mapping_of_one_question(db):

@@ -46,10 +46,12 @@ there), so they are UTC and are read as such. An ISO 8601 timestamp with a zone 
 Left out, and counted: hidden forecasts (Fatebook blanks the author and the value of others'
 forecasts on a question whose forecasts are hidden); forecasts by users with no name (the export
 has no other way to tell people apart); forecasts made after the question's resolve-by time (the
-core does not count a forecast made after its deadline). Left out as such: the Brier and relative
-Brier scores (tracker computes its own; see the docs for how they compare), Question notes,
-comments, shared with / publicly (text about the question, access control), Question created by
-(only to tell apart questions created in the same second).
+core does not count a forecast made after its deadline); a forecast repeated with the same
+person, time and value (Fatebook's spreadsheet import adds a sheet's forecasts again each time it
+runs). Left out as such: the Brier and relative Brier scores (tracker computes its own; the docs
+say how they compare), Question notes, comments, shared with / publicly (text about the
+question, access control), Question created by (only to tell apart questions created in the
+same second).
 """
 
 from __future__ import annotations
@@ -174,6 +176,7 @@ class Fatebook(Adapted):
 
     def forecasts(self) -> Iterator:
         self.dropped.clear()
+        seen: set[str] = set()
         for n, row in self._table.rows():
             if isinstance(row, TrackerError):
                 yield n, row
@@ -188,8 +191,12 @@ class Fatebook(Adapted):
                 self.dropped[reason] += 1
                 continue
             who, at, value = row[BY].strip(), utc(row[AT] or ""), row[VALUE].strip()
-            yield n, {"id": forecast_id(question["question_id"], who, at, value), **question,
-                      "author": who, "probability": value, "made_on": at}
+            fid = forecast_id(question["question_id"], who, at, value)
+            if fid in seen:  # Fatebook's spreadsheet import, run twice, adds every forecast again
+                self.dropped["repeated forecasts (same person, time and value)"] += 1
+                continue
+            seen.add(fid)
+            yield n, {"id": fid, **question, "author": who, "probability": value, "made_on": at}
 
     def outcomes(self) -> Iterator:
         """One outcome per resolved question (or option) that has a forecast imported: the
