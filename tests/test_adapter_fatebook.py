@@ -242,6 +242,31 @@ def test_an_edited_question_takes_its_new_title_and_deadline(db, tmp_path):
     assert q["title"] == RETITLED and q["resolve_by"].startswith("2025-03-02T00:00:00")
 
 
+def test_a_renamed_user_keeps_their_forecasts(db, tmp_path):
+    """A Fatebook user can change their name: the next export names them differently, and their
+    forecasts (the same ids) pass to the new name instead of being counted again."""
+    renamed = tmp_path / "fatebook-forecasts-later.csv"
+    renamed.write_text(EXPORT_2025.read_text(encoding="utf-8").replace('"Bob Other"', '"Bob O."'), encoding="utf-8")
+    import_file(db, EXPORT_2025, "fatebook")
+    forecasts = db.count("forecasts")
+    again = import_file(db, renamed, "fatebook")
+    assert again["forecasts"]["created"] == 0 and again["forecasts"]["updated"] == 7
+    assert db.count("forecasts") == forecasts
+    assert db.execute("select count(*) from forecast_authors where author_id = 'bob-o'").fetchone()[0] == 7
+
+
+def test_two_people_with_one_time_and_value_are_two_forecasts(db, tmp_path):
+    """Bob's first forecast on "Will cubs win?" made, like Ann's, at the question's creation and
+    with her 0.9: the two forecasts are told apart by their authors."""
+    text = EXPORT_2025.read_text(encoding="utf-8").replace(
+        '"Will cubs win?",,"Bob Other",0.25,', '"Will cubs win?",,"Bob Other",0.9,')
+    same = tmp_path / "same.csv"
+    same.write_text(text, encoding="utf-8")
+    rows = [r for _, r in Fatebook(same).forecasts() if r["question_id"] == "fatebook:2025-02-03T00:00:00Z"]
+    assert len({r["id"] for r in rows}) == len(rows) == 5
+    assert import_file(db, same, "fatebook")["forecasts"]["created"] == 21
+
+
 def test_questions_created_in_one_second_are_told_apart(db):
     """A spreadsheet imported into Fatebook gives its questions one creation time: creator and
     title tell them apart, the same way in every export that holds them."""

@@ -34,7 +34,9 @@ there), so they are UTC and are read as such. An ISO 8601 timestamp with a zone 
                  /<option>: Fatebook scores each option as a yes/no question of its own
     question     Question title (an option: "<title> — <option>")
     resolve_by   Question resolve by, as UTC
-    id           base.forecast_id(question_id, author, Forecast created at, forecast)
+    id           base.forecast_id(question_id, "", Forecast created at, forecast): the
+                 author's name is left out, so a renamed user's forecasts keep their ids; it
+                 is put in where two people's forecasts on one question share time and value
     author       Forecast created by
     probability  Forecast (scale = 0-1)
     made_on      Forecast created at, as UTC
@@ -109,6 +111,11 @@ def _first(row: dict, names: tuple[str, ...]) -> str:
     return ""
 
 
+def _forecast_key(row: dict) -> tuple:
+    """What tells a forecast apart but its author: question, option, time and value."""
+    return tuple((row.get(c) or "").strip() for c in (CREATED, CREATOR, TITLE, OPTION, AT, VALUE))
+
+
 def _digest(*parts: str, n: int = 8) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:n]
 
@@ -120,7 +127,7 @@ class Fatebook(Adapted):
     def __init__(self, path: Path):
         super().__init__(path)
         self._table = TableFile(path, check_header=self._check_header)
-        self._shared_seconds: set[str] | None = None
+        self._shared: tuple[set[str], set[tuple]] | None = None
 
     def _check_header(self, fields: list[str]) -> None:
         also = {RESOLUTION[0]: RESOLUTION[1], RESOLVED_AT[0]: RESOLVED_AT[1]}  # the 2023-07 names
@@ -131,16 +138,26 @@ class Fatebook(Adapted):
 
     # ------------------------------------------------------------------ the question of a row
 
-    def _shared(self) -> set[str]:
-        """The creation times (ISO) that more than one question of this file has: Fatebook's bulk
-        imports create questions in the same second. A first pass over the file, once."""
-        if self._shared_seconds is None:
-            seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    def _scan(self) -> tuple[set[str], set[tuple]]:
+        """A first pass over the file, once: the creation times (ISO) that more than one question
+        has (Fatebook's bulk imports create questions in the same second), and the forecasts that
+        different people made on one question in the same second with the same value."""
+        if self._shared is None:
+            questions: dict[str, set[tuple[str, str]]] = defaultdict(set)
+            authors: dict[tuple, str] = {}
+            same: set[tuple] = set()
             for _, row in TableFile(self.path, check_header=self._check_header).rows():
-                if isinstance(row, dict):
-                    seen[utc(row[CREATED])].add(((row[CREATOR] or "").strip(), (row[TITLE] or "").strip()))
-            self._shared_seconds = {created for created, questions in seen.items() if len(questions) > 1}
-        return self._shared_seconds
+                if not isinstance(row, dict):
+                    continue
+                created = utc(row[CREATED] or "")
+                questions[created].add(((row[CREATOR] or "").strip(), (row[TITLE] or "").strip()))
+                who = (row[BY] or "").strip()
+                if who:
+                    key = _forecast_key(row)
+                    if authors.setdefault(key, who) != who:
+                        same.add(key)
+            self._shared = ({c for c, of_c in questions.items() if len(of_c) > 1}, same)
+        return self._shared
 
     def _question(self, where: object, row: dict) -> dict:
         """The question a row is about (an option of a multiple-choice question is one of its own)."""
@@ -148,7 +165,7 @@ class Fatebook(Adapted):
         if not created:
             raise TrackerError(f"{self.path}:{where}: {CREATED} is empty; it is what identifies a Fatebook question")
         qid = f"fatebook:{created}"
-        if created in self._shared():
+        if created in self._scan()[0]:
             qid += "/" + _digest((row[CREATOR] or "").strip(), title)
         option = (row.get(OPTION) or "").strip()
         if option:
@@ -191,7 +208,9 @@ class Fatebook(Adapted):
                 self.dropped[reason] += 1
                 continue
             who, at, value = row[BY].strip(), utc(row[AT] or ""), row[VALUE].strip()
-            fid = forecast_id(question["question_id"], who, at, value)
+            # a renamed user's forecasts keep their ids (the core gives them the new author)
+            fid = forecast_id(question["question_id"], who if _forecast_key(row) in self._scan()[1] else "",
+                              at, value)
             if fid in seen:  # Fatebook's spreadsheet import, run twice, adds every forecast again
                 self.dropped["repeated forecasts (same person, time and value)"] += 1
                 continue
