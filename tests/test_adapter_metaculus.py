@@ -233,14 +233,55 @@ def test_an_unzipped_anonymized_export(db, name):
 
 # ---------------------------------------------------------------- errors
 
-def _edited(tmp_path, edit) -> object:
-    """The export with forecast_data.csv changed by `edit` (text → text), zipped as Metaculus does."""
+def _edited(tmp_path, edit, member="forecast_data.csv") -> object:
+    """The export with `member` changed by `edit` (text → text), zipped as Metaculus does."""
     out = tmp_path / "metaculus_data.zip"
     with zipfile.ZipFile(EXPORT) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
         for info in src.infolist():
             data = src.read(info.filename).decode()
-            dst.writestr(info.filename, edit(data) if info.filename == "forecast_data.csv" else data)
+            dst.writestr(info.filename, edit(data) if info.filename == member else data)
     return out
+
+
+def test_a_later_export_brings_what_resolution_decides(tmp_path, imported):
+    """The 2028 medal-table question resolves: the forecast made before "Australia" was an option is
+    imported now (it priced China), and nothing imported before changes."""
+    db, _ = imported
+    resolved = _edited(tmp_path, lambda text: text.replace(
+        "2028-07-14 00:00:00+00:00,,,,False,1.0", "2028-07-14 00:00:00+00:00,2028-08-11 20:00:00+00:00,China,"
+        "2028-08-11 21:05:00+00:00,False,1.0"), member="question_data.csv")
+    again = import_file(db, resolved, "metaculus")
+    assert again["forecasts"]["created"] == 1 and again["forecasts"]["unchanged"] == 23
+    assert again["outcomes"]["created"] == 1 and again["outcomes"]["unchanged"] == 7
+    assert m.MISSING_OPTION_OPEN not in again["dropped"]
+    first = db.execute("select probabilities from forecasts where question_id = 'metaculus:question:23907' "
+                       "order by made_on").fetchone()[0]
+    assert json.loads(first) == {"United States": 0.62, "China": 0.33, "Australia": 0.0, "Other": 0.05}
+
+
+def test_a_group_sub_question_and_an_unzipped_export(tmp_path, db):
+    with zipfile.ZipFile(EXPORT) as z:
+        questions = z.read("question_data.csv").decode()
+        forecasts = z.read("forecast_data.csv").decode()
+    header, row = questions.splitlines()[:2]
+    (tmp_path / "question_data.csv").write_text(
+        f"{header}\r\n" + row.replace("['Space'],[],,", "['Space'],[],Starship,")
+        + "\r\n", encoding="utf-8", newline="")
+    (tmp_path / "forecast_data.csv").write_text("\r\n".join(forecasts.splitlines()[:3]) + "\r\n", newline="")
+    result = import_file(db, tmp_path / "forecast_data.csv", "metaculus")
+    assert result["forecasts"]["created"] == 2
+    # the label is in the title already: kept as it is
+    assert db["questions"].get("metaculus:question:18730")["title"] == (
+        "Will SpaceX's Starship reach orbit before January 1, 2024?")
+    (tmp_path / "question_data.csv").write_text(
+        f"{header}\r\n" + row.replace("['Space'],[],,", "['Space'],[],Ship 28,") + "\r\n", newline="")
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("question_data.csv", "forecast_data.csv"):
+        (other / name).write_text((tmp_path / name).read_text().replace("18730", "18731"), newline="")
+    import_file(db, other / "question_data.csv", "metaculus")
+    assert db["questions"].get("metaculus:question:18731")["title"] == (
+        "Will SpaceX's Starship reach orbit before January 1, 2024? (Ship 28)")
 
 
 def test_a_bad_row_names_file_and_line_and_changes_nothing(tmp_path, db_path):

@@ -328,6 +328,13 @@ class Metaculus(Adapted):
         if ended:
             self.dropped[ENDED] += ended
         self._read = True
+        self.close()
+
+    def close(self) -> None:
+        """Close the zip (the outcomes need only the questions, read already)."""
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
 
     @staticmethod
     def _forecaster(row: dict) -> tuple[str, str] | None:
