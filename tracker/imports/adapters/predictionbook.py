@@ -52,7 +52,14 @@ from collections.abc import Iterator
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, forecast_id
 from tracker.imports.adapters.predictionbook_dump import (
-    AFTER_DEADLINE, AFTER_JUDGEMENT, NOTHING_TO_RESOLVE, Dump, after, author_name, name_id)
+    AFTER_DEADLINE,
+    AFTER_JUDGEMENT,
+    NOTHING_TO_RESOLVE,
+    Dump,
+    after,
+    author_name,
+    name_id,
+)
 from tracker.imports.table_file import TableFile
 
 JUDGED_UNKNOWN = "predictions judged unknown (open on PredictionBook)"

@@ -38,6 +38,7 @@ import datetime as dt
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, forecast_id
 from tracker.imports.table_file import TableFile
@@ -147,7 +148,7 @@ class Dump:
                 raise TrackerError(f"{other}: not the dump's questions file: expected question_id and q_title")
 
         titles = {}
-        for n, row in TableFile(other, check_header=check).rows():
+        for _, row in TableFile(other, check_header=check).rows():
             if isinstance(row, TrackerError):
                 raise row
             if row["q_title"].strip():
