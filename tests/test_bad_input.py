@@ -39,7 +39,7 @@ def files(tmp_path):
     put("date-bad.csv", header + "q1,Ann,0.5,2019-13-01\n")
     put("date-words.csv", header + "q1,Ann,0.5,next spring\n")
     put("date-order.csv", "question_id,author,probability,made_on,resolve_by\nq9,Ann,0.5,2019-06-01,2019-01-01\n")
-    put("dup.csv", header + "q9,Ann,0.5,2019-01-01\nq9,Ann,0.6,2019-01-01\n")
+    put("dup.csv", header + "q9,ann,0.5,2019-01-01\nq9,ann,0.6,2019-01-01\n")
     put("cols.csv", "question,who,p\nq,Ann,0.5\n")
     put("short.csv", header + "q1,Ann\n")
     put("empty.csv", "")

@@ -118,7 +118,12 @@ def test_a_ledger_made_by_0_1_0_opens_migrates_and_scores_as_it_did(tmp_path):
     assert f": {scored} of {len(before['forecasts'])} forecasts scored." in result.output
     after = _rows(path, LEDGER_TABLES + SCORE_TABLES)
     for table in LEDGER_TABLES + SCORE_TABLES:
-        assert after[table] == before[table], table
+        if table == "adjusted_scores":  # a least-squares fit: equal to rounding, whatever the BLAS
+            assert len(after[table]) == len(before[table]), table
+            for new, old in zip(after[table], before[table], strict=True):
+                assert new == tuple(pytest.approx(v, rel=1e-12) if isinstance(v, float) else v for v in old)
+        else:
+            assert after[table] == before[table], table
     fresh = tmp_path / "fresh.db"
     open_db(fresh).close()
     # the baseline builds the same ledger tables, column for column, as 0.1.0's seventeen steps
@@ -211,13 +216,13 @@ def test_a_ledger_a_newer_tracker_migrated_is_refused_with_what_it_needs(tmp_pat
     open_db(path).close()
     conn = sqlite3.connect(path)
     conn.execute("insert into _sqlite_migrations (migration_set, name, applied_at) "
-                 "values ('tracker', 'm002_from_the_future', '2030-01-01')")
+                 "values ('tracker', 'm999_from_the_future', '2030-01-01')")
     conn.commit()
     conn.close()
     before = path.read_bytes()
     with pytest.raises(TrackerError, match=r"newer.db: a newer tracker has migrated this ledger \(its schema step "
-                                           r"'m002_from_the_future' is unknown to this version, whose last is "
-                                           r"'m001_baseline'\); upgrade tracker to open it"):
+                                           r"'m999_from_the_future' is unknown to this version, whose last is "
+                                           r"'m002_source_ids_and_times'\); upgrade tracker to open it"):
         open_db(path)
     result = CliRunner().invoke(app, ["forecasts", "--db", str(path)])
     assert result.exit_code == 1 and "upgrade tracker to open it" in result.output

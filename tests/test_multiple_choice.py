@@ -126,9 +126,9 @@ def test_the_database_refuses_an_outcome_that_does_not_fit(db, mc_record):
                    "values ('who-wins', 'correct', 'yes', 'sql')")
 
 
-def test_tables_refuse_multiple_choice_questions(db, mc_record, tmp_path):
+def test_tables_refuse_a_probability_for_a_multiple_choice_question(db, mc_record, tmp_path):
     import_records(db, [load_record(mc_record)])
     f = tmp_path / "f.csv"
     f.write_text("question_id,author,probability,made_on\nwho-wins,Bob,0.5,2019-01-01\n")
-    with pytest.raises(TrackerError, match="is multiple-choice; tables hold yes-no forecasts only"):
+    with pytest.raises(TrackerError, match="is multiple-choice in the database; give options and probabilities"):
         import_forecasts(db, f)

@@ -77,7 +77,8 @@ BAD_FORECASTS = [
     ("q,Ann,high,2019-01-01", "probability: 'high' is not a number"),
     ("q,Ann,0.5,01/02/2019", "not of the form YYYY-MM-DD"),
     ("q,Ann,0.5,2019-02-30", "not a real date"),
-    ("Q?,Ann,0.5,2019-01-01", "must be lower-case letters"),
+    ("Q\x07,Ann,0.5,2019-01-01", "contains the character U+0007, which is not printable"),
+    (" q,Ann,0.5,2019-01-01", "has leading or trailing space"),
     ("q,,0.5,2019-01-01", "author is empty"),
     ("q,Ann,0.5", "expected 4 columns"),
 ]
@@ -96,7 +97,8 @@ def test_bad_forecast_row_names_file_and_line_and_changes_nothing(db, tmp_path, 
 
 @pytest.mark.parametrize("text,message", [
     ("", "file is empty"),
-    ("question_id,author\nq,Ann\n", "missing column 'probability'"),
+    ("question_id,author\nq,Ann\n", "missing column 'made_on'"),
+    ("question_id,author,made_on\nq,Ann,2019-01-01\n", "probability is missing"),
     ("question_id,author,probability,made_on,colour\nq,Ann,0.5,2019-01-01,red\n", "unknown column 'colour'"),
     ("question_id,author,probability,made_on\nq,Ann,0.5,2019-01-01\nq,Ann,0.5,2019-01-01\n",
      "repeats the forecast on line 2"),

@@ -18,10 +18,15 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
 _OUTCOMES = {
-    "yes": "yes", "1": "yes", "true": "yes",
-    "no": "no", "0": "no", "false": "no",
-    "annulled": "annulled",
+    "yes": "yes", "1": "yes", "1.0": "yes", "true": "yes",
+    "no": "no", "0": "no", "0.0": "no", "false": "no",
+    # what sources call a question that resolves neither way; scored by nobody
+    "annulled": "annulled", "ambiguous": "annulled", "cancelled": "annulled", "canceled": "annulled",
+    "void": "annulled",
 }
+#: the longest id kept: long enough for any source's ids seen (ForecastBench's are under 100),
+#: short enough that an id is never a document
+ID_MAX = 500
 
 
 def fail(where: str, message: str) -> TrackerError:
@@ -64,21 +69,123 @@ def iso_date(value: object, where: str) -> str:
     raise fail(where, f"date {value!r} is not of the form YYYY-MM-DD")
 
 
+def moment(value: object, where: str) -> str:
+    """When something happened: a date (YYYY-MM-DD, day precision), or an ISO 8601 timestamp with
+    a zone, returned in UTC as Python writes it (YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00), so that
+    dates and timestamps sort as text in the order they happened. A time without a zone is
+    refused: it names no instant."""
+    if isinstance(value, dt.datetime):
+        stamp = value
+    elif isinstance(value, dt.date):
+        return value.isoformat()
+    elif isinstance(value, str) and len(value.strip()) > 10 and value.strip()[10] in "T t":
+        text = value.strip()
+        try:
+            stamp = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+        except ValueError:
+            raise fail(where, f"{value!r} is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS+HH:MM)") from None
+    else:
+        return iso_date(value, where)
+    if stamp.tzinfo is None or stamp.utcoffset() is None:
+        raise fail(where, f"{value!r} has a time but no zone; add one (Z for UTC, or +HH:MM)")
+    return stamp.astimezone(dt.UTC).isoformat()
+
+
+def day_of(when: str) -> str:
+    """The date of a stored moment (its UTC date, for a timestamp)."""
+    return when[:10]
+
+
+def later(a: str, b: str) -> bool:
+    """Whether moment a is after moment b: to the instant where both have a time, else by the day
+    (a forecast dated on its question's resolve-by day is on time, whatever the hour)."""
+    if len(a) > 10 and len(b) > 10:
+        return dt.datetime.fromisoformat(a) > dt.datetime.fromisoformat(b)
+    return a[:10] > b[:10]
+
+
 def outcome(value: object, where: str) -> str:
-    """yes / no / annulled, also written 1 / 0 / true / false (any case)."""
+    """yes / no / annulled, also written 1 / 0 / 1.0 / 0.0 / true / false, and ambiguous,
+    cancelled or void for annulled (any case). With `resolved_value`, a number strictly between 0
+    and 1 is a probability-valued resolution (a market's value for a question left unresolved),
+    returned as the shortest text that reads back as the same float."""
+    return _outcome(value, where, values_allowed=False)
+
+
+def resolved_value(value: object, where: str) -> str:
+    """An outcome as `outcome` reads it, or a probability-valued resolution in (0, 1)."""
+    return _outcome(value, where, values_allowed=True)
+
+
+def _outcome(value: object, where: str, *, values_allowed: bool) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     key = str(value).strip().lower() if value is not None else ""
-    if key not in _OUTCOMES:
-        raise fail(where, f"outcome {value!r} is not one of yes, no, annulled (or 1, 0, true, false)")
-    return _OUTCOMES[key]
+    if key in _OUTCOMES:
+        return _OUTCOMES[key]
+    if values_allowed and not isinstance(value, (dict, list)):
+        try:
+            p = float(key)
+        except ValueError:
+            p = math.nan
+        if p in (0.0, 1.0):
+            return "yes" if p == 1.0 else "no"
+        if 0.0 < p < 1.0:
+            return repr(p)
+    words = "yes, no, annulled (or 1, 0, true, false, ambiguous, cancelled, void)"
+    raise fail(where, f"outcome {value!r} is not one of {words}"
+               + (" or a probability between 0 and 1" if values_allowed else ""))
 
 
 def slug(value: object, where: str) -> str:
-    """An identifier: lower-case letters, digits, '.', '_' and '-', starting with a letter or digit."""
+    """A name for files and URLs: lower-case letters, digits, '.', '_' and '-', starting with a
+    letter or digit (scales of words are named so)."""
     if not isinstance(value, str) or not _SLUG.match(value):
         raise fail(where, f"id {value!r} must be lower-case letters, digits, '.', '_' or '-'")
     return value
+
+
+def record_id(value: object, where: str) -> str:
+    """An id as its source wrote it: any printable text in any script, colons and slashes
+    included, with no control characters, no leading or trailing space, and at most ID_MAX
+    characters. Ids are compared exactly: 'sf-Ab' and 'sf-aB' are two records."""
+    import unicodedata
+
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise fail(where, f"id {value!r} is not text")
+    text = str(value)
+    if not text:
+        raise fail(where, "id is empty")
+    if text != text.strip():
+        raise fail(where, f"id {text!r} has leading or trailing space")
+    if len(text) > ID_MAX:
+        raise fail(where, f"id of {len(text)} characters is longer than {ID_MAX}")
+    for ch in text:
+        # control, format, surrogate, private-use, unassigned, line and paragraph separators
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise fail(where, f"id {text!r} contains the character U+{ord(ch):04X}, which is not printable")
+    return text
+
+
+def name_id(name: str) -> str:
+    """The id an author gets from a name, in any script: NFKC, case-folded, and every run of
+    characters that are not letters, marks or digits made one '-' ("Bernt Berger" →
+    "bernt-berger", "Jörg Müller" → "jörg-müller", "Иван Петров" → "иван-петров", "王伟" → "王伟").
+    Empty when the name has no letters or digits."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    out: list[str] = []
+    dash = False
+    for ch in folded:
+        if unicodedata.category(ch)[0] in "LMN":
+            if dash and out:
+                out.append("-")
+            out.append(ch)
+            dash = False
+        else:
+            dash = True
+    return "".join(out)
 
 
 def slugify(name: str) -> str:

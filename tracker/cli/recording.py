@@ -40,6 +40,10 @@ def import_(
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Tables and adapters: report each bad row (FILE:LINE: reason, on stderr or in the "
                                "--json summary) and import the rest, instead of stopping at the first.")] = False,
+    same_person: Annotated[list[str] | None, typer.Option(
+        "--same-person", help="Tables and adapters: NAME=AUTHOR_ID says that rows naming NAME are that author's "
+                              "(two names that would make one id are otherwise an error). Kept in author_aliases. "
+                              "Repeatable.")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ):
@@ -56,17 +60,22 @@ def import_(
     if kind == "record":
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
+        if same_person:
+            raise TrackerError("--same-person: goes with tables and adapters; a record names its authors by id")
         recs = [load_record(p) for p in record_paths(paths)]
         with stages_shown(on_terminal):
             result = import_records(conn, recs, texts=text or [], note=note)
     elif kind in dispatch.KINDS:
         if text:
             raise TrackerError("--text: goes with record files, not with tables")
+        from tracker.ledger.aliases import parse_same_person
+
+        declared = [parse_same_person(s) for s in same_person or []]
         with stages_shown(on_terminal):
             result = dispatch.import_files(
                 conn, paths, kind, note=note, skip_invalid=skip_invalid,
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
-                progress_bar=on_terminal)
+                progress_bar=on_terminal, same_person=declared)
         show(as_json, result, lambda: progress.summary_text(result))
         return
     else:
@@ -81,7 +90,8 @@ def resolve(
     outcome: Annotated[str, typer.Option(
         "--outcome", help="yes, no or annulled (also 1, 0, true, false); for a multiple-choice question, an option.")],
     on: Annotated[str | None, typer.Option(
-        "--on", help="When the outcome became known: YYYY-MM-DD or words like '28 February 2019'. Default: today.")]
+        "--on", help="When the outcome became known: YYYY-MM-DD, an ISO 8601 time with a zone, or words like "
+                     "'28 February 2019'. Default: today.")]
     = None,
     evidence: Annotated[list[str] | None, typer.Option(
         "--evidence", help="A link to the evidence. Repeatable.")] = None,

@@ -28,7 +28,7 @@ def split(v: object) -> list[str]:
 
 # Memoised versions of tracker.values' parsers, under the same names. A cached function returns
 # None for a bad value; the uncached one then raises with the message.
-slugify = lru_cache(maxsize=65536)(values.slugify)
+name_id = lru_cache(maxsize=65536)(values.name_id)
 
 
 def _cached(parse):
@@ -49,9 +49,9 @@ def _cached(parse):
     return checked
 
 
-iso_date = _cached(values.iso_date)
+moment = _cached(values.moment)
 probability = _cached(values.probability)
-slug = _cached(values.slug)
+record_id = _cached(values.record_id)
 
 
 @lru_cache(maxsize=65536)

@@ -11,6 +11,7 @@ from tracker.imports.forecast_rows import import_forecasts
 from tracker.imports.outcome_rows import import_outcomes
 from tracker.imports.progress import ProgressBar
 from tracker.intake.documents import sha256_file
+from tracker.ledger import aliases
 from tracker.ledger.connection import writing
 
 if TYPE_CHECKING:
@@ -24,13 +25,17 @@ KINDS = ("forecasts", "outcomes", *ADAPTER_KINDS)
 
 def import_files(db: Ledger, paths: Iterable[str | Path], kind: str, *, note: str | None = None,
                  skip_invalid: bool = False, on_reject: Callable[[str], None] | None = None,
-                 progress_bar: bool = False) -> dict:
-    """Import tables (or an adapter's files) in one transaction; {path: counts}."""
+                 progress_bar: bool = False, same_person: Iterable[tuple[str, str]] = ()) -> dict:
+    """Import tables (or an adapter's files) in one transaction; {path: counts}. `same_person`
+    declares (name, author id) pairs first: rows naming that name are that author's."""
     result = {}
+    same_person = list(same_person)
     with writing(db, note):  # one transaction: re-scored once, before it commits
+        aliases.declare(db, same_person, note)
         for p in paths:
             result[str(p)] = import_file(db, p, kind, skip_invalid=skip_invalid, on_reject=on_reject,
                                          progress_bar=progress_bar)
+        aliases.check_declared(db, same_person)
     return result
 
 

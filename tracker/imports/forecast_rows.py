@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.imports.cells import blank, iso_date, json_keys, probability, slug, slugify, split, topic_list
+from tracker.imports.cells import blank, json_keys, moment, name_id, probability, record_id, split, topic_list
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
 from tracker.ledger.connection import indexes_built_after
@@ -24,9 +24,9 @@ from tracker.stages import stage
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
 
-FORECAST_REQUIRED = ["question_id", "author", "probability", "made_on"]
-FORECAST_OPTIONAL = ["id", "document", "question", "resolve_by", "phrase", "quote", "topic", "method",
-                     "interval_low", "interval_high", "note"]
+FORECAST_REQUIRED = ["question_id", "author", "made_on"]
+FORECAST_OPTIONAL = ["probability", "id", "author_id", "document", "question", "resolve_by", "phrase", "quote",
+                     "topic", "method", "interval_low", "interval_high", "note", "options", "probabilities"]
 
 #: how far a row's pure-Python checks got before failing: the database checks that come earlier
 #: in a row (as the checks were always ordered) still run first
@@ -40,8 +40,12 @@ class _Forecast:
     doc: str | None
     author_ids: list[str]
     names: list[str]
+    named: bool             # the author ids were made from the names (no author_id column)
+    aliased: set[str] | None  # names the user declared another name of an author
     made_on: str
-    p: float
+    p: float | None
+    options: list[str] | None     # a multiple-choice forecast: its question's options, in order,
+    dist: str | None              # and its distribution over them (JSON, in that order)
     title: str | None
     resolve_by: str | None
     topics: list[str]
@@ -67,27 +71,35 @@ def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
     stage = _BEFORE_DOCUMENT
     try:
         columns.check(where, row)
-        f.qid = slug(str(row["question_id"]).strip(), f"{where}: question_id")
+        f.qid = record_id(row["question_id"], f"{where}: question_id")
         names = split(row["author"])
         if not names:
             raise TrackerError(f"{where}: author is empty")
-        f.made_on = iso_date(row["made_on"], f"{where}: made_on")
-        f.p = probability(row["probability"], f"{where}: probability")
+        f.made_on = moment(row["made_on"], f"{where}: made_on")
+        f.p, f.options, f.dist = _probabilities(row, where)
         doc = row.get("document")
-        f.doc = None if blank(doc) else values.slug(doc, f"{where}: document")
+        f.doc = None if blank(doc) else record_id(doc, f"{where}: document")
         stage = _BEFORE_QUESTION
-        author_ids = []
-        for name in names:
-            aid = slugify(name)
-            if not aid:
-                raise TrackerError(f"{where}: author {name!r} has no letters or digits to make an id from")
-            author_ids.append(aid)
+        given_ids = row.get("author_id")
+        if not blank(given_ids):
+            author_ids = [record_id(a, f"{where}: author_id") for a in split(given_ids)]
+            if len(author_ids) != len(names):
+                raise TrackerError(f"{where}: author_id lists {len(author_ids)} id(s) for {len(names)} name(s)")
+            f.named = False
+        else:
+            author_ids = []
+            for name in names:
+                aid = name_id(name)
+                if not aid:
+                    raise TrackerError(f"{where}: author {name!r} has no letters or digits to make an id from")
+                author_ids.append(aid)
+            f.named = True
         f.names, f.author_ids = names, author_ids
         if len(set(author_ids)) != len(author_ids):
             raise TrackerError(f"{where}: author lists the same person twice")
         f.title = values.text(row.get("question"), f"{where}: question")
         rb = row.get("resolve_by")
-        f.resolve_by = None if blank(rb) else iso_date(rb, f"{where}: resolve_by")
+        f.resolve_by = None if blank(rb) else moment(rb, f"{where}: resolve_by")
         f.topics = split(row.get("topic"))
         stage = _AFTER_QUESTION
         low, high = row.get("interval_low"), row.get("interval_high")
@@ -95,9 +107,11 @@ def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
         f.high = None if blank(high) else values.probability(high, f"{where}: interval_high")
         if (f.low is None) != (f.high is None):
             raise TrackerError(f"{where}: give both interval_low and interval_high, or neither")
+        if f.low is not None and f.p is None:
+            raise TrackerError(f"{where}: an interval goes with a yes-no probability, not a distribution")
         f.method = check_forecast(where, TABLE, f.p, f.low, f.high, row.get("method"))
         given = row.get("id")
-        f.fid = values.slug(given, f"{where}: id") if not blank(given) else table_forecast_id(
+        f.fid = values.record_id(given, f"{where}: id") if not blank(given) else table_forecast_id(
             f.qid, author_ids, f.made_on, f.doc)
         f.phrase = values.text(row.get("phrase"), f"{where}: phrase")
         f.quote = values.text(row.get("quote"), f"{where}: quote")
@@ -108,6 +122,45 @@ def _parse_forecast(where: str, row: dict, columns: Columns) -> _Forecast:
     return f
 
 
+def _probabilities(row: dict, where: str) -> tuple[float | None, list[str] | None, str | None]:
+    """A yes-no forecast's probability, or a multiple-choice forecast's options and distribution
+    (`options`, a JSON list, and `probabilities`, a JSON object option → probability)."""
+    given, options = row.get("probabilities"), row.get("options")
+    if blank(given) and blank(options):
+        if blank(row.get("probability")):
+            raise TrackerError(f"{where}: probability is missing (or give options and probabilities)")
+        return probability(row["probability"], f"{where}: probability"), None, None
+    if not blank(row.get("probability")):
+        raise TrackerError(f"{where}: give probability, or options and probabilities, not both")
+    if blank(given) or blank(options):
+        raise TrackerError(f"{where}: a multiple-choice forecast needs both options and probabilities")
+    labels, dist = _json_cell(options, list, f"{where}: options"), _json_cell(given, dict, f"{where}: probabilities")
+    if len(labels) < 2 or not all(isinstance(o, str) and o.strip() == o and o for o in labels) \
+            or len(set(labels)) != len(labels) or "annulled" in labels:
+        raise TrackerError(f"{where}: options must list two or more distinct names (not 'annulled')")
+    if set(dist) != set(labels):
+        missing = [o for o in labels if o not in dist] or [o for o in dist if o not in labels]
+        raise TrackerError(f"{where}: probabilities must give each option exactly once ({missing[0]!r} does not fit)")
+    probs = [values.probability(dist[o], f"{where}: probabilities {o!r}") for o in labels]
+    try:
+        values.check_distribution(probs)
+    except ValueError as e:
+        raise TrackerError(f"{where}: probabilities: {str(e).split(';')[0]}") from None
+    return None, labels, json.dumps(dict(zip(labels, probs, strict=True)), ensure_ascii=False)
+
+
+def _json_cell(value: object, kind: type, where: str):
+    """A list or object, as JSONL gives it or as a CSV cell writes it in JSON."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise TrackerError(f"{where}: {str(value)[:80]!r} is not JSON") from None
+    if not isinstance(value, kind):
+        raise TrackerError(f"{where}: expected a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
 def table_forecast_id(qid: str, authors: list[str], made_on: str, doc: str | None) -> str:
     """A forecast from a table with no id is known by question, authors, date and document."""
     key = "\x1f".join([qid, ";".join(authors), made_on, doc or ""])
@@ -116,7 +169,7 @@ def table_forecast_id(qid: str, authors: list[str], made_on: str, doc: str | Non
 
 def _digest(f: _Forecast) -> int:
     """Stands for the whole forecast when a later row repeats its id (same process only)."""
-    return hash((f.fid, f.qid, f.doc, f.made_on, f.p, f.low, f.high, f.method, f.phrase, f.quote, f.note,
+    return hash((f.fid, f.qid, f.doc, f.made_on, f.p, f.dist, f.low, f.high, f.method, f.phrase, f.quote, f.note,
                  tuple(f.author_ids)))
 
 
@@ -124,7 +177,7 @@ _FORECAST_TEMP = (
     "create temp table _import_seen (id text primary key, line text not null, digest integer not null) without rowid",
     """create temp table _import_forecasts (
         seq integer primary key, id text not null, question_id text not null, document_id text,
-        made_on text not null, probability real not null, interval_low real, interval_high real,
+        made_on text not null, probability real, probabilities text, interval_low real, interval_high real,
         method text not null, phrase text, quote text, note text, authors text not null,
         status text not null default 'created', old_question_id text)""",
     """create temp table _import_forecast_authors (
@@ -138,14 +191,16 @@ _FORECAST_TEMP_TABLES = ("_import_seen", "_import_forecasts", "_import_forecast_
 # and its authors are the same people in the same order.
 _SAME_FORECAST = """
     f.question_id is s.question_id and f.document_id is s.document_id and f.made_on is s.made_on
-    and f.probability is s.probability and f.interval_low is s.interval_low
+    and f.probability is s.probability and f.probabilities is s.probabilities
+    and f.probabilities_given is null and f.interval_low is s.interval_low
     and f.interval_high is s.interval_high and f.method is s.method and f.scale is null
     and f.scale_version is null and f.phrase is s.phrase and f.quote is s.quote
     and f.quote_offset is null and f.location is null and f.reasoning is null and f.coded_by is null
     and f.conditional_on is null and f.note is s.note
     and (select group_concat(author_id, char(31)) from
            (select author_id from forecast_authors where forecast_id = f.id order by position)) is s.authors"""
-_FORECAST_COLUMNS = ("id, question_id, document_id, made_on, probability, interval_low, interval_high, method, "
+_FORECAST_COLUMNS = ("id, question_id, document_id, made_on, probability, probabilities, probabilities_given, "
+                     "interval_low, interval_high, method, "
                      "scale, scale_version, phrase, quote, quote_offset, location, reasoning, coded_by, "
                      "conditional_on, note")
 
@@ -180,14 +235,15 @@ def _forecast_chunk(run: Run, batch: list) -> None:
     docs = [rec.doc for _, rec, _ in parsed if rec is not None]
     fids = [rec.fid for _, rec, err in parsed if rec is not None and err is None]
     questions = {r[0]: {"title": r[1], "note": r[2], "resolve_by": r[3], "topics": r[4], "kind": r[5],
-                        "topic_list": None}
-                 for r in db.execute("select id, title, note, resolve_by, topics, kind from questions "
+                        "options": r[6], "topic_list": None}
+                 for r in db.execute("select id, title, note, resolve_by, topics, kind, options from questions "
                                        "where id in (select value from json_each(?))", [json_keys(qids)])}
     known_docs = {r[0] for r in db.execute("select id from documents where id in (select value from json_each(?))",
                                              [json_keys(docs)])}
     seen = {r[0]: (r[1], r[2]) for r in db.execute(
         "select id, line, digest from temp._import_seen where id in (select value from json_each(?))",
         [json_keys(fids)])}
+    names = _names_of(run, [rec for _, rec, err in parsed if rec is not None and err is None and rec.named])
     created_questions: dict[str, dict] = {}   # in order of creation
     changed_questions: dict[str, dict] = {}
     staged, staged_authors, staged_seen = [], [], []
@@ -210,6 +266,8 @@ def _forecast_chunk(run: Run, batch: list) -> None:
                     raise TrackerError(f"{where}: forecast {rec.fid} differs from the one on line {first_line}")
                 raise TrackerError(f"{where}: repeats the forecast on line {first_line}")
             check_made_by_deadline(where, TABLE, rec.qid, rec.made_on, after["resolve_by"])
+            if rec.named:
+                _check_names(rec, names, where)
         except TrackerError as e:
             run.reject(label, e)
             continue
@@ -223,11 +281,14 @@ def _forecast_chunk(run: Run, batch: list) -> None:
             else:
                 changed_questions[rec.qid] = after
         questions[rec.qid] = after
+        if rec.named:
+            for aid, name in zip(rec.author_ids, rec.names, strict=True):
+                names.setdefault(aid, name)
         digest = _digest(rec)
         seen[rec.fid] = (str(label), digest)
         staged_seen.append((rec.fid, str(label), digest))
         seq += 1
-        staged.append((seq, rec.fid, rec.qid, rec.doc, rec.made_on, rec.p, rec.low, rec.high, rec.method,
+        staged.append((seq, rec.fid, rec.qid, rec.doc, rec.made_on, rec.p, rec.dist, rec.low, rec.high, rec.method,
                        rec.phrase, rec.quote, rec.note, "\x1f".join(rec.author_ids)))
         staged_authors += [(seq, rec.fid, aid, name, i) for i, (aid, name) in
                            enumerate(zip(rec.author_ids, rec.names, strict=True), 1)]
@@ -237,11 +298,41 @@ def _forecast_chunk(run: Run, batch: list) -> None:
     # them all at once, in key order, appends to the indexes instead of splitting pages all over.
     db.executemany("insert into temp._import_seen (id, line, digest) values (?, ?, ?)", staged_seen)
     db.executemany(
-        "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, interval_low, "
-        "interval_high, method, phrase, quote, note, authors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
+        "insert into temp._import_forecasts (seq, id, question_id, document_id, made_on, probability, probabilities, "
+        "interval_low, interval_high, method, phrase, quote, note, authors) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", staged)
     db.executemany("insert into temp._import_forecast_authors (seq, forecast_id, author_id, name, position) "
                      "values (?, ?, ?, ?, ?)", staged_authors)
     run.seq = seq
+
+
+def _names_of(run: Run, named: list[_Forecast]) -> dict[str, str]:
+    """For forecasts whose author ids were made from names: each name the user declared another
+    name of an author (author_aliases) is given that author's id, in place; the result is the
+    name each id already belongs to (in the ledger, or earlier in this file)."""
+    db = run.db
+    wanted = {n for rec in named for n in rec.names}
+    aliases = dict(db.execute("select name, author_id from author_aliases where name in "
+                              "(select value from json_each(?))", [json_keys(wanted)]))
+    for rec in named:
+        if any(n in aliases for n in rec.names):
+            rec.author_ids = [aliases.get(n, aid) for n, aid in zip(rec.names, rec.author_ids, strict=True)]
+            rec.aliased = {n for n in rec.names if n in aliases}
+    first: dict[str, str] = run.state.setdefault("author_names", {})
+    ids = {aid for rec in named for aid in rec.author_ids} - set(first)
+    first.update(db.execute("select id, name from authors where id in (select value from json_each(?))",
+                            [json_keys(ids)]))
+    return first
+
+
+def _check_names(rec: _Forecast, names: dict[str, str], where: str) -> None:
+    """Two different names never become one author without the user's word."""
+    for aid, name in zip(rec.author_ids, rec.names, strict=True):
+        known = names.get(aid)
+        if known is not None and known != name and name != aid and name not in (rec.aliased or ()):
+            raise TrackerError(
+                f"{where}: author {name!r} would get the id {aid!r} of {known!r}; if they are one person, "
+                f"say so with --same-person {name + '=' + aid!r}, else give the row an author_id")
 
 
 def _partial_checks(err: TrackerError, run: Run, questions: dict, known_docs: set, where: str) -> TrackerError | None:
@@ -266,13 +357,19 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
     creates it. A table never silently rewrites a question: other wording or another deadline is
     an error; topics are added, a missing deadline and a placeholder title are filled in."""
     qid, title, resolve_by = rec.qid, rec.title, rec.resolve_by
+    options = None if rec.options is None else json.dumps(rec.options, ensure_ascii=False)
     if q is None:
         return {"title": title or qid,
                 "note": None if title else f"created by importing {path.name}, which gave no wording",
-                "resolve_by": resolve_by, "topics": json.dumps(rec.topics, ensure_ascii=False), "kind": "binary",
+                "resolve_by": resolve_by, "topics": json.dumps(rec.topics, ensure_ascii=False),
+                "kind": "binary" if options is None else "multiple_choice", "options": options,
                 "topic_list": list(rec.topics)}, True
-    if q["kind"] != "binary":
-        raise TrackerError(f"{where}: question {qid} is multiple-choice; tables hold yes-no forecasts only")
+    if q["kind"] != ("binary" if options is None else "multiple_choice"):
+        raise TrackerError(f"{where}: question {qid} is {q['kind'].replace('_', '-')} in the database; "
+                           + ("give options and probabilities" if options is None else "give a probability"))
+    if options is not None and q["options"] != options and json.loads(q["options"]) != rec.options:
+        raise TrackerError(f"{where}: question {qid} has the options {', '.join(json.loads(q['options']))} "
+                           f"in the database, not {', '.join(rec.options or [])}")
     placeholder = q["title"] == qid and q["note"]
     if title is not None and title != q["title"] and not placeholder:
         raise TrackerError(f"{where}: question {qid} is worded differently in the database")
@@ -298,8 +395,10 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
 def _write_questions(db: Ledger, created: dict[str, dict], changed: dict[str, dict]) -> None:
     if created:
         db.executemany(
-            "insert into questions (id, title, criteria, resolve_by, topics, note) values (?, ?, null, ?, ?, ?)",
-            [(qid, q["title"], q["resolve_by"], q["topics"], q["note"]) for qid, q in created.items()])
+            "insert into questions (id, title, criteria, resolve_by, topics, note, kind, options) "
+            "values (?, ?, null, ?, ?, ?, ?, ?)",
+            [(qid, q["title"], q["resolve_by"], q["topics"], q["note"], q["kind"], q["options"])
+             for qid, q in created.items()])
     if changed:
         db.executemany("update questions set title = ?, note = ?, resolve_by = ?, topics = ? where id = ?",
                          [(q["title"], q["note"], q["resolve_by"], q["topics"], qid) for qid, q in changed.items()])
@@ -342,7 +441,8 @@ def _write_forecasts(run: Run) -> None:
                         select old_question_id from temp._import_forecasts where status = 'updated'""")
         db.execute("""
             update main.forecasts as f set question_id = s.question_id, document_id = s.document_id,
-                made_on = s.made_on, probability = s.probability, interval_low = s.interval_low,
+                made_on = s.made_on, probability = s.probability, probabilities = s.probabilities,
+                probabilities_given = null, interval_low = s.interval_low,
                 interval_high = s.interval_high, method = s.method, scale = null, scale_version = null,
                 phrase = s.phrase, quote = s.quote, quote_offset = null, location = null, reasoning = null,
                 coded_by = null, conditional_on = null, note = s.note
@@ -354,8 +454,8 @@ def _write_forecasts(run: Run) -> None:
     with indexes_built_after(db, BULK_TABLES) if bulk else nullcontext():
         db.execute(f"""
             insert into main.forecasts ({_FORECAST_COLUMNS})
-            select id, question_id, document_id, made_on, probability, interval_low, interval_high, method,
-                   null, null, phrase, quote, null, null, null, null, null, note
+            select id, question_id, document_id, made_on, probability, probabilities, null, interval_low,
+                   interval_high, method, null, null, phrase, quote, null, null, null, null, null, note
             from temp._import_forecasts where status = 'created' order by id""")
         db.execute("""
             insert into main.forecast_authors (forecast_id, author_id, position)

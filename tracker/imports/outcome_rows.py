@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tracker import values
 from tracker.errors import TrackerError
-from tracker.imports.cells import iso_date, json_keys, slug, split
+from tracker.imports.cells import json_keys, moment, record_id, split
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
 from tracker.ledger.outcomes import fit_outcome
@@ -46,7 +46,7 @@ def import_outcomes(db: Ledger, path: str | Path, progress: Callable[[int], None
 
     def parse(where: str, row: dict) -> tuple[str, dict]:
         columns.check(where, row)
-        return slug(str(row["question_id"]).strip(), f"{where}: question_id"), row
+        return record_id(row["question_id"], f"{where}: question_id"), row
 
     run = Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0},
                skip_invalid, on_reject, progress, position, sha256)
@@ -80,7 +80,7 @@ def _outcome_chunk(run: Run, batch: list) -> None:
             if question is None:
                 raise TrackerError(f"{where}: unknown question {qid!r}")
             out = fit_outcome(question, row["outcome"], f"{where}: outcome")
-            on = iso_date(row["resolved_on"], f"{where}: resolved_on")
+            on = moment(row["resolved_on"], f"{where}: resolved_on")
             links = [values.url(u, f"{where}: evidence")
                      for u in split(str(row.get("evidence") or "").replace(" ", ";"))]
             now = current.get(qid)

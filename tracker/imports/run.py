@@ -53,6 +53,7 @@ class Run:
         self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
         self.rejects: list[dict] = []
         self.seq = 0  # the last staged row's number, across chunks
+        self.state: dict = {}  # what a kind of table carries from chunk to chunk (bounded by people, not rows)
 
     def reject(self, label: object, error: TrackerError) -> None:
         """A bad row: stop (the default) or, with skip_invalid, report it and go on."""

@@ -58,10 +58,10 @@ def _ambiguous(s: str) -> bool:
 
 def parse_date(text: str, where: str, *, today: dt.date | None = None) -> str:
     """An ISO date string for `text`: YYYY-MM-DD, or words such as "today", "28 February 2019",
-    "28. Februar 2019" (English or German)."""
+    "28. Februar 2019" (English or German); an ISO 8601 time with a zone is kept as a UTC time."""
     s = text.strip()
-    if re.match(r"^\d{4}-\d{2}-\d{2}$", s):
-        return values.iso_date(s, where)
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", s) or re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", s):
+        return values.moment(s, where)
     if _ambiguous(s):
         raise TrackerError(f"{where}: {text!r} could be day/month or month/day; write YYYY-MM-DD")
     import dateparser

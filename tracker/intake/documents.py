@@ -438,7 +438,7 @@ def check_metadata(meta: dict, where: str) -> dict:
 
     out = dict(meta)
     if out.get("id") is not None:
-        out["id"] = values.slug(str(out["id"]), f"{where} id")
+        out["id"] = values.record_id(out["id"], f"{where} id")
     if out.get("published_on") is not None:
         out["published_on"] = values.iso_date(out["published_on"], f"{where} published_on")
     if out.get("url") is not None:
@@ -456,7 +456,7 @@ def check_metadata(meta: dict, where: str) -> dict:
             person = {"name": a} if isinstance(a, str) else a
             if not isinstance(person, dict) or not person.get("name"):
                 raise TrackerError(f"{where} authors: {a!r} has no name")
-            people.append({"id": person.get("id") or values.slugify(person["name"]), "name": person["name"],
+            people.append({"id": person.get("id") or values.name_id(person["name"]), "name": person["name"],
                            "affiliation": person.get("affiliation")})
         out["authors"] = people
     return out

@@ -473,7 +473,7 @@ def from_file(path: str | Path) -> tuple[dict, list[dict], str]:
     doc = {"id": doc_id, "title": meta.get("title") or Path(path).stem, "sha256": sha,
            **{k: meta.get(k) for k in ("publisher", "series", "published_on", "published_on_note", "language", "url")}}
     names = meta.get("authors") or []
-    authors = [{"id": values.slugify(n if isinstance(n, str) else n.get("name", "")),
+    authors = [{"id": values.name_id(n if isinstance(n, str) else n.get("name", "")),
                 "name": n if isinstance(n, str) else n.get("name")} for n in names]
     return doc, authors, cleaned
 

@@ -85,6 +85,6 @@ def check_made_by_deadline(where: str, wording: Wording, question_id: str, made_
     """A forecast is made on or before its question's resolve-by date (tracker does not count a
     forecast made after its deadline). Both paths check it once the question is known: a record
     against the questions in its file, a table against the question as the rows before left it."""
-    if resolve_by and resolve_by < made_on:
+    if resolve_by and values.later(made_on, resolve_by):
         raise TrackerError(wording.after_deadline.format(where=where, question_id=question_id, made_on=made_on,
                                                          resolve_by=resolve_by))

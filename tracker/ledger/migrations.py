@@ -63,6 +63,43 @@ def m001_baseline(db: Database) -> None:
     script(db, _sql("audit.sql"))
 
 
+@migrations()
+def m002_source_ids_and_times(db: Database) -> None:
+    """Real data in (issue 15): a yes-no question may resolve to a probability (a market's value
+    for a question it left unresolved), stored as that number's text; and an author may be known
+    by more than one name, which only the user can say (`author_aliases`, append-only)."""
+    script(db, """
+        DROP TRIGGER outcomes_fit_the_question;
+        CREATE TRIGGER outcomes_fit_the_question BEFORE INSERT ON outcomes
+        WHEN NEW.outcome IS NOT NULL AND NEW.outcome != 'annulled' AND (
+            CASE (SELECT kind FROM questions WHERE id = NEW.question_id)
+                WHEN 'multiple_choice' THEN NOT EXISTS (
+                    SELECT 1 FROM questions q, json_each(q.options) o
+                    WHERE q.id = NEW.question_id AND o.value = NEW.outcome)
+                ELSE NEW.outcome NOT IN ('yes', 'no') AND NOT (
+                    NEW.outcome NOT GLOB '*[^0-9.e-]*'
+                    AND CAST(NEW.outcome AS REAL) > 0 AND CAST(NEW.outcome AS REAL) < 1)
+            END)
+        BEGIN SELECT RAISE(ABORT, 'outcome does not fit the question: yes, no, annulled, a probability, an option');
+        END;
+
+        -- Another name of an author, as the user declared it: rows naming `name` are that author's.
+        CREATE TABLE author_aliases (
+            name TEXT PRIMARY KEY,
+            -- deferred: an import may declare a name of an author it is about to create
+            author_id TEXT NOT NULL REFERENCES authors(id) DEFERRABLE INITIALLY DEFERRED,
+            recorded_by TEXT,
+            recorded_at TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE INDEX idx_author_aliases_author ON author_aliases(author_id);
+        CREATE TRIGGER author_aliases_no_update BEFORE UPDATE ON author_aliases
+        BEGIN SELECT RAISE(ABORT, 'author aliases are append-only'); END;
+        CREATE TRIGGER author_aliases_no_delete BEFORE DELETE ON author_aliases
+        BEGIN SELECT RAISE(ABORT, 'author aliases are append-only'); END;
+    """)
+
+
 def migrate(db: Database) -> None:
     """Apply every pending step; a no-op on an up-to-date ledger."""
     if not migrations.pending(db):

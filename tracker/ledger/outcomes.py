@@ -79,15 +79,16 @@ def _require_question(db: Ledger, question_id: str) -> dict:
 
 
 def fit_outcome(question: dict, value: object, where: str) -> str:
-    """The outcome as stored: yes / no / annulled (also 1 / 0 / true / false) for a yes-no
-    question; one of the options, or annulled, for a multiple-choice one."""
+    """The outcome as stored: yes / no / annulled (in the words values.outcome reads) or a
+    probability-valued resolution for a yes-no question; one of the options, or annulled, for a
+    multiple-choice one."""
     if question["kind"] == "multiple_choice":
         options = json.loads(question["options"])
         if value not in options + ["annulled"]:
             raise TrackerError(f"{where}: {value!r} is not one of question {question['id']}'s options "
                                f"({', '.join(options)}) or annulled")
         return str(value)
-    return values.outcome(value, where)
+    return values.resolved_value(value, where)
 
 
 def resolve(db: Ledger, question_id: str, outcome: str, *, resolved_on: str | None = None,

@@ -67,7 +67,13 @@ def _json(keys: Iterable) -> str:
 
 
 def _days(a: str, b: str) -> int:
-    return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+    """Whole days from one moment to another, by their (UTC) dates."""
+    return (dt.date.fromisoformat(b[:10]) - dt.date.fromisoformat(a[:10])).days
+
+
+def _when(moment: str) -> dt.date | dt.datetime:
+    """A stored moment as a date (day precision) or a UTC datetime (its time orders a day's updates)."""
+    return dt.date.fromisoformat(moment) if len(moment) == 10 else dt.datetime.fromisoformat(moment)
 
 
 @lru_cache(maxsize=4096)
@@ -241,10 +247,10 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
     # one (author, question) series at a time, in date order
     for (author, qid), group in groupby(cursor, key=lambda r: (r[0], r[1])):
         series = list(group)
-        forecasts = [(dt.date.fromisoformat(made_on), p) for _, _, made_on, p, _, _ in series]
+        forecasts = [(_when(made_on), p) for _, _, made_on, p, _, _ in series]
         end_on, y = series[0][4], 1 if series[0][5] == "yes" else 0
-        first = forecasts[0][0]
-        end = dt.date.fromisoformat(end_on) if end_on else first
+        first = dt.date.fromisoformat(series[0][2][:10])
+        end = dt.date.fromisoformat(end_on[:10]) if end_on else first
         # A forecast made on (or after) the day the outcome became known still counts for one day.
         end = max(end, first + dt.timedelta(days=1))
         out.add({"author_id": author, "question_id": qid, "forecasts": len(forecasts),

@@ -94,7 +94,7 @@ def _author(item: Any, name: str) -> dict:
     w = _where(name, item, "author")
     _mapping(item, w, AUTHOR_FIELDS)
     return {
-        "id": values.slug(item.get("id"), f"{w} id"),
+        "id": values.record_id(item.get("id"), f"{w} id"),
         "name": values.text(item.get("name"), f"{w} name", required=True),
         "affiliation": values.text(item.get("affiliation"), f"{w} affiliation"),
     }
@@ -105,7 +105,7 @@ def _document(item: Any, name: str) -> tuple[dict, list[str]]:
     w = _where(name, item, "document")
     _mapping(item, w, DOCUMENT_FIELDS + ["authors"])
     doc = {k: values.text(item.get(k), f"{w} {k}") for k in DOCUMENT_FIELDS}
-    doc["id"] = values.slug(item.get("id"), f"{w} id")
+    doc["id"] = values.record_id(item.get("id"), f"{w} id")
     doc["title"] = values.text(item.get("title"), f"{w} title", required=True)
     if item.get("published_on") is not None:
         doc["published_on"] = values.iso_date(item["published_on"], f"{w} published_on")
@@ -113,7 +113,7 @@ def _document(item: Any, name: str) -> tuple[dict, list[str]]:
         raise TrackerError(f"{w} sha256: {doc['sha256']!r} is not 64 hex digits")
     if doc["url"] is not None:
         values.url(doc["url"], f"{w} url")
-    authors = [values.slug(a, f"{w} authors") for a in _list(item.get("authors"), f"{w} authors")]
+    authors = [values.record_id(a, f"{w} authors") for a in _list(item.get("authors"), f"{w} authors")]
     if not authors:
         raise TrackerError(f"{w} authors: a document needs at least one author")
     _no_repeats(authors, f"{w} authors")
@@ -137,12 +137,12 @@ def _question(item: Any, name: str) -> dict:
     if "annulled" in options:
         raise TrackerError(f"{w} options: 'annulled' is reserved for annulling the question")
     return {
-        "id": values.slug(item.get("id"), f"{w} id"),
+        "id": values.record_id(item.get("id"), f"{w} id"),
         "title": values.text(item.get("title"), f"{w} title", required=True),
         "kind": kind,
         "options": json.dumps(options, ensure_ascii=False) if options else None,
         "criteria": values.text(item.get("criteria"), f"{w} criteria"),
-        "resolve_by": values.iso_date(item["resolve_by"], f"{w} resolve_by")
+        "resolve_by": values.moment(item["resolve_by"], f"{w} resolve_by")
         if item.get("resolve_by") is not None else None,
         "topics": json.dumps(topics, ensure_ascii=False),
         "note": values.text(item.get("note"), f"{w} note"),
@@ -154,7 +154,7 @@ def _add_forecast(rec: Record, item: Any) -> None:
     name = rec.path
     w = _where(name, item, "forecast")
     _mapping(item, w, FORECAST_FIELDS)
-    fid = values.slug(item.get("id"), f"{w} id")
+    fid = values.record_id(item.get("id"), f"{w} id")
     w = _where(name, item, f"forecast {fid}")
     rec.places[("forecast", len(rec.forecasts))] = w
     p, distribution, given = _probabilities(item, w)
@@ -179,7 +179,7 @@ def _add_forecast(rec: Record, item: Any) -> None:
         raise TrackerError(f"{w} quote_offset: {offset!r} is not a character position")
     if offset is not None and not item.get("quote"):
         raise TrackerError(f"{w} quote_offset: given without a quote")
-    authors = [values.slug(a, f"{w} authors") for a in _list(item.get("authors"), f"{w} authors")]
+    authors = [values.record_id(a, f"{w} authors") for a in _list(item.get("authors"), f"{w} authors")]
     _no_repeats(authors, f"{w} authors")
     if not authors:
         if not rec.document_authors:
@@ -188,9 +188,9 @@ def _add_forecast(rec: Record, item: Any) -> None:
     rec.forecast_authors[fid] = authors
     rec.forecasts.append({
         "id": fid,
-        "question_id": values.slug(item.get("question"), f"{w} question"),
+        "question_id": values.record_id(item.get("question"), f"{w} question"),
         "document_id": rec.document["id"] if rec.document else None,
-        "made_on": values.iso_date(made_on, f"{w} made_on"),
+        "made_on": values.moment(made_on, f"{w} made_on"),
         "probability": p,
         "probabilities": distribution,
         "probabilities_given": given,
@@ -205,7 +205,7 @@ def _add_forecast(rec: Record, item: Any) -> None:
         "location": values.text(item.get("location"), f"{w} location"),
         "reasoning": values.text(item.get("reasoning"), f"{w} reasoning"),
         "coded_by": values.text(item.get("coded_by"), f"{w} coded_by"),
-        "conditional_on": values.slug(item["conditional_on"], f"{w} conditional_on")
+        "conditional_on": values.record_id(item["conditional_on"], f"{w} conditional_on")
         if item.get("conditional_on") is not None else None,
         "note": values.text(item.get("note"), f"{w} note"),
     })
@@ -216,7 +216,7 @@ def _add_outcome(rec: Record, item: Any) -> None:
     name = rec.path
     w = _where(name, item, "outcome")
     _mapping(item, w, OUTCOME_FIELDS)
-    qid = values.slug(item.get("question"), f"{w} question")
+    qid = values.record_id(item.get("question"), f"{w} question")
     w = _where(name, item, f"outcome for {qid}")
     action = item.get("action", "resolve")
     if action not in ACTIONS:
@@ -247,7 +247,7 @@ def _add_outcome(rec: Record, item: Any) -> None:
         "question_id": qid,
         "action": action,
         "outcome": out,
-        "resolved_on": values.iso_date(item["resolved_on"], f"{w} resolved_on")
+        "resolved_on": values.moment(item["resolved_on"], f"{w} resolved_on")
         if item.get("resolved_on") is not None else None,
         "recorded_by": values.text(item.get("recorded_by"), f"{w} recorded_by"),
         "recorded_at": values.text(recorded_at, f"{w} recorded_at"),
