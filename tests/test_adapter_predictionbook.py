@@ -279,6 +279,13 @@ def test_a_bad_confidence_is_named(db, tmp_path):
     assert dump(db) == before
 
 
+def test_an_error_answer_is_named(db, tmp_path):
+    p = tmp_path / "pb.json"
+    p.write_text('{"error":"invalid API token","status":"unauthorized"}', encoding="utf-8")  # AuthorisedController
+    with pytest.raises(TrackerError, match=r"pb\.json: the API answered with an error: invalid API token"):
+        import_file(db, p, "predictionbook")
+
+
 def test_through_the_cli(db_path):
     out = runner.invoke(app, ["import", "--kind", "predictionbook", str(DUMP), str(API), "--json"])
     assert out.exit_code == 0, out.output

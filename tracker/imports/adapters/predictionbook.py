@@ -1,6 +1,7 @@
-"""PredictionBook (bellroy/predictionbook): its API's JSON, and the public CSV dump, as rows of
-tracker's tables. The dump is read by predictionbook_dump.py; this module reads the JSON and
-picks the reader by the file's suffix (.csv: the dump).
+"""PredictionBook's API JSON and its public CSV dump, as rows of tracker's tables.
+
+This module reads the JSON (bellroy/predictionbook) and picks the reader by the file's suffix: a
+.csv file is the public dump, read by predictionbook_dump.py.
 
 The JSON is what the API's controllers render with PredictionSerializer and ResponseSerializer
 (app/serializers/): `api/my_predictions` answers `{"user": {...}, "predictions": [...]}`,
@@ -103,6 +104,8 @@ class PredictionBook(Adapted):
         except json.JSONDecodeError as e:
             raise TrackerError(f"{self.path}:{e.lineno}: broken JSON ({e.msg})") from None
         predictions = _predictions_in(data)
+        if predictions is None and isinstance(data, dict) and data.get("error"):
+            raise TrackerError(f"{self.path}: the API answered with an error: {data['error']}")
         if predictions is None:
             raise TrackerError(f"{self.path}: expected a prediction, a list of predictions, or an object with "
                                "'predictions'")

@@ -175,6 +175,9 @@ class Dump:
                 yield n, row
                 continue
             pbid = row["question_id"].strip()
+            if not pbid:
+                yield n, TrackerError(f"{self.path}:{n}: question_id is empty")
+                continue
             qid = f"pb:{pbid}"
             status = row["q_status"]
             if status == "ambiguous" and qid not in unknown:
