@@ -64,7 +64,7 @@ def files(tmp_path):
     put("cond.yml", SMALL_RECORD.replace("conditional_on: f1", "conditional_on: f3"))
     put("text.txt", "a text that belongs to no document\n")
     put("notdb.db", "plain text, not SQLite " * 50)
-    # the adapters' files (tests/test_adapters.py makes good ones)
+    # the adapters' files (tests/test_adapter_*.py make good ones)
     fatebook = ",".join(FATEBOOK_REQUIRED) + "\n"
     put("fb-empty.csv", "")
     put("fb-latin1.csv", fatebook + "J\u00fcrgen?\n", encoding="latin-1")
