@@ -33,7 +33,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from tracker.scores import calibration as calib
-from tracker.scores import fits, rules
+from tracker.scores import fits, rules, unit
 from tracker.scores import sums as sufficient
 from tracker.scores import terms as t
 from tracker.stages import stage
@@ -185,7 +185,8 @@ def _score_forecasts(db: Ledger, qids: list[str] | None) -> None:
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             left join documents d on d.id = f.document_id
-            where co.outcome in ('yes', 'no') and f.probability is not null {out.scope}""", out.params):
+            where co.outcome in ('yes', 'no') and f.probability is not null and not {unit.LATE} {out.scope}""",
+            out.params):
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
         log, clipped = rules.log_score(p, y)
         horizon = _days(f["made_on"], f["resolve_by"]) if f["resolve_by"] else None
@@ -218,7 +219,8 @@ def _score_multiple_choice(db: Ledger, qids: list[str] | None) -> None:
                    {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where q.kind = 'multiple_choice' and co.outcome != 'annulled' {out.scope}""", out.params):
+            where q.kind = 'multiple_choice' and co.outcome != 'annulled' and not {unit.LATE} {out.scope}""",
+            out.params):
         options = json.loads(f["options"])
         dist = json.loads(f["probabilities"])
         probs = [dist[o] for o in options]
@@ -242,7 +244,7 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {out.scope}
+            where co.outcome in ('yes', 'no') and not {unit.LATE} {out.scope}
             order by fa.author_id, f.question_id, f.made_on, f.id""", out.params)
     # one (author, question) series at a time, in date order
     for (author, qid), group in groupby(cursor, key=lambda r: (r[0], r[1])):
@@ -251,7 +253,7 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
         end_on, y = series[0][4], 1 if series[0][5] == "yes" else 0
         first = dt.date.fromisoformat(series[0][2][:10])
         end = dt.date.fromisoformat(end_on[:10]) if end_on else first
-        # A forecast made on (or after) the day the outcome became known still counts for one day.
+        # Late forecasts are not here; one made on the day before the outcome was known counts for one day.
         end = max(end, first + dt.timedelta(days=1))
         out.add({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
                    "first_made_on": first.isoformat(), "end_on": end.isoformat(),
@@ -266,7 +268,7 @@ def _peer(db: Ledger, qids: list[str] | None) -> None:
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {out.scope}
+            where co.outcome in ('yes', 'no') and not {unit.LATE} {out.scope}
             order by f.question_id, f.made_on, f.id""", out.params)
     for qid, forecasts in groupby(cursor, key=lambda r: r[0]):  # one question at a time
         by_author: dict[str, tuple[str, float]] = {}
@@ -448,7 +450,7 @@ def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int
                                "within_bin_covariance")}
     summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
                                                      "covariance")})
-    summary["auc"] = calib.auc_from_counts(counts)
+    summary["auc"] = calib.auc_shown(counts)
     return table, summary
 
 
@@ -510,7 +512,7 @@ def _scored_pairs(db: Ledger) -> int:
 
 #: The stages of a refresh, in order; on a large ledger each takes tens of seconds.
 STAGES = ("taking out the old terms", "scoring forecasts", "time-weighted and peer scores", "adding the new terms",
-          "group scores and calibration", "difficulty-adjusted fit")
+          "group scores and calibration", "difficulty-adjusted fit and fair boards")
 
 def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
@@ -542,6 +544,7 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     stage(STAGES[2])
     _time_weighted(db, qids)
     _peer(db, qids)
+    unit.refresh_questions(db, qids)
     stage(STAGES[3])
     delta.fold(db, qids, +1)
     stage(STAGES[4])
@@ -553,5 +556,6 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     if refit:
         stage(STAGES[5])
         _adjusted(db)
+        unit.refit(db)
     else:
-        db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")
+        db.execute("update board_fits set stale_writes = stale_writes + 1 where board in ('adjusted', 'policy')")

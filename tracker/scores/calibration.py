@@ -231,6 +231,20 @@ def yates_from_sums(sums: dict[str, int]) -> dict[str, float | int]:
             "covariance": (n * p1y - p1 * e) / (n * n * _U)}
 
 
+#: events, and non-events, a set needs before its ROC AUC is shown: with fewer, one forecast
+#: decides it (an AUC of 1.000 at n = 2 says nothing)
+AUC_MIN_EACH = 3
+
+
+def auc_shown(counts: Mapping[float, Sequence[int]]) -> float | None:
+    """The ROC AUC as boards show it: None unless there are AUC_MIN_EACH events and non-events."""
+    events = sum(c[0] for c in counts.values())
+    non_events = sum(c[1] for c in counts.values())
+    if events < AUC_MIN_EACH or non_events < AUC_MIN_EACH:
+        return None
+    return auc_from_counts(counts)
+
+
 def auc_from_counts(counts: Mapping[float, Sequence[int]]) -> float | None:
     """ROC AUC from {forecast value: (events, non-events)}: U = Σ events_v · (non-events below v
     + ½ non-events at v), over (events · non-events); None with only one class."""

@@ -35,8 +35,8 @@ def paired_comparison(
 
     Undefined values are None, never NaN: with no pairs everything but n_common; with n < 2 both
     intervals and the p-value; when every d_i is equal (zero variance, judged with a 1e-12
-    allowance for float noise) the p-value (t is 0/0 or ±∞), while both intervals collapse to
-    (d̄, d̄).
+    allowance for float noise) both intervals and the p-value too (t is 0/0 or ±∞, and a
+    zero-width interval would look certain).
     """
     import numpy as np
     from scipy import stats  # SciPy only when a comparison runs: its import costs 0.5 s
@@ -64,8 +64,7 @@ def paired_comparison(
     # Differences equal but for float noise (0.1 - 0.2 vs 0.3 - 0.4) count as zero variance, or
     # the t-test would report p ≈ 1e-32 from rounding error.
     if float(np.ptp(d)) <= _ZERO_SPREAD:
-        out.update(ci_low=mean_d, ci_high=mean_d, t_ci_low=mean_d, t_ci_high=mean_d)
-        return out
+        return out  # no spread: a zero-width interval would look certain, so none is given
     rng = np.random.default_rng(seed)
     boot = d[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
     tail = (1.0 - level) / 2

@@ -14,9 +14,20 @@ from tracker.errors import TrackerError
 from tracker.ledger import listing
 from tracker.ledger.connection import Ledger
 from tracker.ledger.ids import unknown
-from tracker.scores import board, fits, rules
+from tracker.scores import board, fair, fits, policies, rules
 
 BRIER_SCALE = "0..1"
+
+#: --policy: one of tracker.scores.policies.POLICIES, or `forecasts` for the forecast-level rows
+#: (every forecast as published, as the forecast_scores table holds them)
+FORECASTS = "forecasts"
+POLICY_CHOICES = (*policies.POLICIES, FORECASTS)
+
+
+def check_policy(policy: str) -> str:
+    if policy not in POLICY_CHOICES:
+        raise TrackerError(f"--policy {policy!r}: choose one of {', '.join(POLICY_CHOICES)}")
+    return policy
 
 
 def author_id(db: Ledger, who: str) -> str:
@@ -162,10 +173,14 @@ def _scored(db: Ledger, *, author: str | None = None, document: str | None = Non
 
 
 def calibration(db: Ledger, *, author: str | None = None, document: str | None = None,
-                topic: str | None = None, bins: int = board.CALIBRATION_BINS) -> dict:
+                topic: str | None = None, bins: int = board.CALIBRATION_BINS,
+                policy: str = policies.DEFAULT_POLICY) -> dict:
     """Calibration table and decompositions for a set of scored forecasts.
 
-    A set of one kind at the default bin count is read from the score tables tracker.scores.board keeps;
+    Under a policy, each (author, question) is one forecast: the policy's probability
+    (tracker.scores.policies; time-weighted: the author's own forecasts weighted by the days they
+    were in force), people only, final outcomes only, computed from question_policy_scores. With
+    policy `forecasts`, every forecast as published: a set of one kind at the default bin count is read from the score tables tracker.scores.board keeps;
     any other set (two filters, or another bin count) is computed from the stored scores."""
     if bins < 1 or bins > 1000:
         raise TrackerError(f"--bins {bins}: choose a whole number from 1 to 1000")
@@ -177,7 +192,12 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
         raise TrackerError(f"--topic {topic!r}: no question has this topic")
     given = [(s, k) for s, k in (("author", author), ("document", document), ("topic", topic)) if k]
     scope, key = given[0] if len(given) == 1 else ("all", "all") if not given else ("filtered", None)
-    if scope != "filtered" and bins == board.CALIBRATION_BINS:
+    if check_policy(policy) != FORECASTS:
+        pairs = _policy_pairs(db, policy, author=author, document=document, topic=topic)
+        table, summary_row = board.calibration([p for p, _ in pairs], [y for _, y in pairs], bins) if pairs \
+            else ([], None)
+        source = "computed"
+    elif scope != "filtered" and bins == board.CALIBRATION_BINS:
         summary = list(db.query("select * from calibration_summary where scope = ? and key = ? and bins = ?",
                                 [scope, key, bins]))
         table = list(db.query("""select lower, upper, n, mean_forecast, observed, ci_low, ci_high
@@ -190,7 +210,8 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
         table, summary_row = board.calibration([p for p, _ in rows], [y for _, y in rows], bins) if rows else ([], None)
         source = "computed"
     result = {"scope": scope, "key": key, "filters": dict(given), "bin_count": bins, "bins": table,
-              "source": source, "brier_scale": BRIER_SCALE}
+              "source": source, "brier_scale": BRIER_SCALE, "policy": policy,
+              "n_counts": "forecasts" if policy == FORECASTS else "(author, question) pairs"}
     fields = ["n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
               "within_bin_covariance", "auc", "yates_var_y", "yates_min_var_f", "yates_scatter",
               "yates_bias", "yates_bias_squared", "yates_covariance"]
@@ -200,10 +221,14 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
     return result
 
 
-def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000) -> dict:
+def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000,
+            policy: str = policies.DEFAULT_POLICY) -> dict:
     """Two authors on the questions both answered: paired mean Brier difference (A − B).
 
-    An author's score on a question is the mean Brier of their forecasts on it, as published."""
+    An author's score on a question follows `policy`; with `forecasts`, it is the mean Brier of
+    their forecasts on it, as published."""
+    if check_policy(policy) != FORECASTS:
+        return policy_compare(db, a, b, policy, seed=seed, n_boot=n_boot)
     ida, idb = author_id(db, a), author_id(db, b)
     if ida == idb:
         raise TrackerError(f"compare: {a!r} and {b!r} are the same author")
@@ -216,5 +241,102 @@ def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000) -
     a_scores = [math.fsum(per_q[q][ida]) / len(per_q[q][ida]) for q in common]
     b_scores = [math.fsum(per_q[q][idb]) / len(per_q[q][idb]) for q in common]
     result = fits.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
-    return {"author_a": ida, "author_b": idb, **result, "questions": common, "seed": seed,
+    return {"author_a": ida, "author_b": idb, "policy": FORECASTS, **result, "questions": common, "seed": seed,
+            "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}
+
+
+def _names(db: Ledger) -> dict[str, str]:
+    return dict(db.execute("select id, name from authors").fetchall())
+
+
+def _with_topic(topic: str | None) -> tuple[str, dict]:
+    if not topic:
+        return "", {}
+    return ("and exists (select 1 from questions q, json_each(q.topics) t "
+            "where q.id = s.question_id and t.value = :topic)", {"topic": topic})
+
+
+def _check_topic(db: Ledger, topic: str | None) -> None:
+    if topic and not list(db.query("select 1 from questions q, json_each(q.topics) t where t.value = ?", [topic])):
+        raise TrackerError(f"--topic {topic!r}: no question has this topic")
+
+
+def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: int = fair.DEFAULT_MIN_N,
+                 topic: str | None = None) -> list[dict]:
+    """The fair board under `policy`: one row per forecaster (people and the crowd's aggregates),
+    n counting questions, ranked by the shrinkage estimate with the raw mean beside it
+    (tracker.scores.fair). Stored for the whole ledger; on one topic, fitted here from the
+    stored (forecaster, question) scores of that topic's questions."""
+    check_policy(policy)
+    if policy == FORECASTS:
+        raise TrackerError("--policy forecasts: the forecast-level board is `tracker score --by author --policy "
+                           "forecasts`")
+    _check_topic(db, topic)
+    fit = board_fit(db, "policy")
+    if topic:
+        where, params = _with_topic(topic)
+        rows = db.execute(f"""select forecaster, crowd, question_id, brier, log_score, provisional
+                              from question_policy_scores s where policy = :policy {where}
+                              order by forecaster, question_id""", {"policy": policy, **params}).fetchall()
+        fitted = list(fair.board(rows, policy).values())
+        late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
+                                  join forecast_authors fa on fa.forecast_id = l.forecast_id
+                                  where exists (select 1 from questions q, json_each(q.topics) t
+                                                where q.id = l.question_id and t.value = ?)
+                                  group by fa.author_id""", [topic]))
+        for r in fitted:
+            r["late"] = None if r["crowd"] else late.get(r["forecaster"], 0)
+    else:
+        fitted = list(db.query("select * from policy_scores where policy = ?", [policy]))
+    names = _names(db)
+    out = []
+    for r in fitted:
+        if r["n"] < min_n:
+            continue
+        r.pop("policy", None)
+        who = r.pop("forecaster")
+        out.append({"author": who, "name": names.get(who, who), "crowd": bool(r.pop("crowd")), "policy": policy,
+                    "topic": topic, **r, "brier_scale": BRIER_SCALE, "n_counts": "questions",
+                    "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]})
+    out.sort(key=lambda r: (r["shrunk_brier"], r["brier"], -r["n"], r["author"]))
+    return out
+
+
+def _policy_pairs(db: Ledger, policy: str, *, author: str | None = None, document: str | None = None,
+                  topic: str | None = None) -> list[tuple[float, int]]:
+    """(probability, y) of people's (author, question) forecasts under `policy`, final outcomes only."""
+    where, params = _with_topic(topic)
+    if author:
+        where += " and s.forecaster = :author"
+        params["author"] = author
+    if document:
+        where += """ and exists (select 1 from forecasts f join forecast_authors fa on fa.forecast_id = f.id
+                                 where f.document_id = :document and f.question_id = s.question_id
+                                   and fa.author_id = s.forecaster)"""
+        params["document"] = document
+    return [(p, int(o == "yes")) for p, o in db.execute(f"""
+        select s.probability, s.outcome from question_policy_scores s
+        where s.policy = :policy and s.crowd = 0 and s.provisional = 0 {where}
+        order by s.forecaster, s.question_id""", {"policy": policy, **params})]
+
+
+def policy_compare(db: Ledger, a: str, b: str, policy: str, *, seed: int = 0, n_boot: int = 10000) -> dict:
+    """Two authors on the questions both answered, each scored once per question under `policy`."""
+    ida, idb = author_id(db, a), author_id(db, b)
+    if ida == idb:
+        raise TrackerError(f"compare: {a!r} and {b!r} are the same author")
+    scores: dict[str, dict[str, float]] = {ida: {}, idb: {}}
+    for who, q, brier in db.execute("""select forecaster, question_id, brier from question_policy_scores
+                                       where policy = ? and provisional = 0 and forecaster in (?, ?)""",
+                                    [policy, ida, idb]):
+        scores[who][q] = brier
+    common = sorted(set(scores[ida]) & set(scores[idb]))
+    result = fits.paired_comparison([scores[ida][q] for q in common], [scores[idb][q] for q in common],
+                                    seed=seed, n_boot=n_boot)
+    if result["n_common"] < fair.MIN_INTERVAL_N:
+        result.update(ci_low=None, ci_high=None, t_ci_low=None, t_ci_high=None, p_value=None)
+        result["interval"] = "too few"
+    else:
+        result["interval"] = "no spread" if result["ci_low"] is None else "bootstrap"
+    return {"author_a": ida, "author_b": idb, "policy": policy, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}
