@@ -115,7 +115,7 @@ def policy_board(rows: list[dict]) -> str:
         r["who"] = r["author"] + (" *" if r["crowd"] else "")
         r["name_shown"] = "crowd benchmark" if r["crowd"] else r["name"]
         r["interval_shown"] = (f"[{r['brier_ci_low']:.3f}, {r['brier_ci_high']:.3f}]"
-                               if r["brier_ci_low"] is not None else _WHY_NO_INTERVAL.get(r["interval"], "–"))
+                               if r["brier_ci_low"] is not None else _WHY_NO_INTERVAL.get(r["interval_method"], "–"))
         r["provisional"] = (f"{r['provisional_brier']:.3f} (n {r['provisional_n']})" if r["provisional_n"] else None)
     cols = [("rank", "rank", ""), ("who", "author", ""), ("name_shown", "name", ""), ("n", "n", ""),
             ("shrunk_brier", "Brier, shrunk", ""), ("brier", "Brier (0..1)", ""),
@@ -124,9 +124,11 @@ def policy_board(rows: list[dict]) -> str:
         cols.append(("provisional", "provisional Brier", ""))
     r0 = rows[0]
     topic = f", topic {r0['topic']}" if r0.get("topic") else ""
-    note = (f"Policy {r0['policy']}{topic}: each question counts once (n = questions). Brier on 0..1, lower is better;\n"
-            "0.25 = always saying 50 %. Ranked by the shrunk Brier: the raw mean pulled toward everyone's score\n"
-            "on the same questions, the more the fewer the questions (Efron & Morris 1975). Interval: bootstrap\n"
+    note = (f"Policy {r0['policy']}{topic}: each question counts once (n = questions). "
+            "Brier on 0..1, lower is better;\n"
+            "0.25 = always saying 50 %. Ranked by the shrunk Brier: the Brier expected on a question of average\n"
+            "difficulty, the author's lead over everyone on the same questions shrunk the more the fewer the\n"
+            "questions (empirical Bayes, Efron & Morris 1975); the raw mean beside it. Interval: bootstrap\n"
             f"over questions, none below {MIN_INTERVAL_N} questions (too few). * = crowd aggregate, a benchmark,\n"
             "not a person, unranked. late = forecasts made once the outcome was known, never scored.")
     if any(r["provisional_n"] for r in rows):
@@ -189,7 +191,7 @@ def comparison(r: dict) -> str:
     policy = r.get("policy", "forecasts")
     unit = "each forecast as published, averaged per question" if policy == "forecasts" else f"policy {policy}"
     why = {"too few": f"too few common questions for an interval (fewer than {MIN_INTERVAL_N})",
-           "no spread": "every difference is the same: no interval"}.get(r.get("interval") or "")
+           "no spread": "every difference is the same: no interval"}.get(r.get("interval_method") or "")
     lines = [
         f"{r['author_a']} vs {r['author_b']} on {r['n_common']} common question(s), Brier on 0..1, {unit}",
         f"  mean Brier A {f(r['brier_a'])}, B {f(r['brier_b'])}; difference A − B {f(r['mean_difference'])}"]

@@ -440,23 +440,12 @@ def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
 
 def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int = CALIBRATION_BINS
                  ) -> tuple[list[dict], dict]:
-    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set,
-    from its sums and its events per forecast value."""
-    table = calib.table_from_sums(sums, bins)
-    murphy = calib.murphy_from_sums(sums, bins)
-    yates = calib.yates_from_sums(sums)
-    summary: dict[str, float | int | None] = {
-        k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
-                               "within_bin_covariance")}
-    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
-                                                     "covariance")})
-    summary["auc"] = calib.auc_shown(counts)
-    return table, summary
+    return calib.table_and_summary(sums, counts, bins)
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
     """The same as the tables hold, for a set no table keeps (another bin count, two filters)."""
-    return _calibration(calib.sums_of(ps, ys, bins), calib.value_counts(ps, ys), bins)
+    return calib.table_and_summary(calib.sums_of(ps, ys, bins), calib.value_counts(ps, ys), bins)
 
 
 def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:

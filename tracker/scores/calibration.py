@@ -271,3 +271,18 @@ def _validated_arrays(ps: Sequence[float], ys: Sequence[int]) -> tuple[list[floa
         _check_y(y)
     return [float(p) for p in ps], [int(y) for y in ys]
 
+
+def table_and_summary(sums: dict[str, int], counts: Mapping[float, Sequence[int]], bins: int
+                      ) -> tuple[list[dict], dict]:
+    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC as shown) of
+    one set, from its sums and its events per forecast value."""
+    table = table_from_sums(sums, bins)
+    murphy = murphy_from_sums(sums, bins)
+    yates = yates_from_sums(sums)
+    summary: dict[str, float | int | None] = {
+        k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
+                               "within_bin_covariance")}
+    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
+                                                     "covariance")})
+    summary["auc"] = auc_shown(counts)
+    return table, summary

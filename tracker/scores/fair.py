@@ -10,13 +10,17 @@ rank is by a shrinkage estimate that one lucky forecast cannot put first.
   BOOTSTRAP_LIMIT questions the Student-t interval is used instead, which the bootstrap
   approaches there, to bound the cost.
 - **Shrinkage** (Efron & Morris 1975, *JASA* 70:311–319: empirical Bayes with a normal prior,
-  moments estimate of its variance). Each forecaster's excess d = mean Brier − the mean, over the
-  same questions, of everyone's (people's) Brier on each question, is shrunk toward 0 by
-  w = τ² / (τ² + σ²/n): σ² is the pooled variance of a person's per-question excesses, τ² =
-  max(0, var(d) − mean(σ²/n)) the spread of true excesses between people. The shrunk Brier is the
-  questions' mean plus w·d: with few questions an author sits near "as good as everyone on these
-  questions", and only a long record moves them far from it. Crowd forecasters are shrunk by the
-  same w rule, but take no part in estimating σ², τ² or the questions' means.
+  moments estimate of its variance). Each forecaster's excess d = mean Brier − prior_brier, the
+  mean over the same questions of everyone's (people's) Brier on each question, is shrunk toward 0
+  by w = τ² / (τ² + σ²/n): σ² is the pooled variance of a person's per-question excesses, τ² =
+  max(0, var(d) − mean(σ²/n)) the spread of true excesses between people. The shrunk Brier is
+  the board's average question (the mean over every scored question of everyone's Brier on it)
+  plus w·d: the Brier the forecaster would be expected to score on a question of average
+  difficulty. With few questions w is small and a forecaster sits near "as good as everyone";
+  answering only easy questions earns nothing, since d is measured on the questions answered. It
+  is kept inside the Brier scale, [0, 1].
+  Crowd forecasters are shrunk by the same rule, but take no part in estimating σ², τ² or the
+  questions' means.
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) 
         for q, (b, _) in final[w].items():
             per_question[q].append(b)
     q_mean = {q: _mean(bs) for q, bs in per_question.items()}
+    average_question = _mean(list(q_mean.values())) if q_mean else 0.0
     excess: dict[str, list[float]] = {}
     for w, scores in final.items():
         # a crowd scores only where people do, so its questions all have a mean
@@ -106,7 +111,7 @@ def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) 
     out: dict[str, dict[str, Any]] = {}
     for w in sorted(set(final) | set(provisional)):
         row: dict[str, Any] = {"forecaster": w, "crowd": int(crowd[w]), "n": 0, "brier": None, "brier_ci_low": None,
-                               "brier_ci_high": None, "interval": None, "log_score": None, "prior_brier": None,
+                               "brier_ci_high": None, "interval_method": None, "log_score": None, "prior_brier": None,
                                "shrunk_brier": None, "weight": None,
                                "provisional_n": len(provisional.get(w, ())),
                                "provisional_brier": _mean(provisional[w]) if provisional.get(w) else None}
@@ -123,9 +128,9 @@ def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) 
             else:
                 weight = tau2 / (tau2 + sigma2 / n)
             lo, hi, how = bootstrap_interval(briers, seed_of(policy, w))
-            row.update(n=n, brier=raw, brier_ci_low=lo, brier_ci_high=hi, interval=how,
+            row.update(n=n, brier=raw, brier_ci_low=lo, brier_ci_high=hi, interval_method=how,
                        log_score=_mean([g for _, g in scores.values()]), prior_brier=prior,
-                       shrunk_brier=prior + weight * d[w], weight=weight)
+                       shrunk_brier=min(1.0, max(0.0, average_question + weight * d[w])), weight=weight)
         out[w] = row
     ranked = sorted((r for r in out.values() if not r["crowd"] and r["n"]),
                     key=lambda r: (r["shrunk_brier"], r["brier"], -r["n"], r["forecaster"]))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
-from statistics import median
+from itertools import pairwise
 
 from tracker.scores.rules import LOG_CLIP
 from tracker.values import later
@@ -59,6 +59,14 @@ def geo_mean_odds(ps: Sequence[float]) -> float:
 
 def _mean(ps: Sequence[float]) -> float:
     return math.fsum(ps) / len(ps)
+
+
+def median(ps: Sequence[float]) -> float:
+    """The median (the mean of the two middle values for an even count); the statistics module's
+    import costs every write that re-scores a question."""
+    s = sorted(ps)
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
 
 
 #: crowd forecaster → how it aggregates the people's forecasts in force
@@ -165,7 +173,7 @@ def _time_weighted(by_author: dict[str, list[tuple[str, str, float]]], people: l
     own_days = {a: 0 for a in people}
     own_p = {a: 0.0 for a in people}
     in_force: dict[str, float] = {}
-    for begin, stop in zip(cuts, cuts[1:], strict=False):
+    for begin, stop in pairwise(cuts):
         for a in people:
             if begin in daily[a]:
                 in_force[a] = daily[a][begin]

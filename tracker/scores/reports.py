@@ -180,8 +180,9 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
     Under a policy, each (author, question) is one forecast: the policy's probability
     (tracker.scores.policies; time-weighted: the author's own forecasts weighted by the days they
     were in force), people only, final outcomes only, computed from question_policy_scores. With
-    policy `forecasts`, every forecast as published: a set of one kind at the default bin count is read from the score tables tracker.scores.board keeps;
-    any other set (two filters, or another bin count) is computed from the stored scores."""
+    policy `forecasts`, every forecast as published. A set of one kind (everyone, or one author
+    under a policy) at the default bin count is read from the score tables tracker.scores.board
+    keeps; any other set (two filters, or another bin count) is computed from the stored scores."""
     if bins < 1 or bins > 1000:
         raise TrackerError(f"--bins {bins}: choose a whole number from 1 to 1000")
     if author:
@@ -192,7 +193,16 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
         raise TrackerError(f"--topic {topic!r}: no question has this topic")
     given = [(s, k) for s, k in (("author", author), ("document", document), ("topic", topic)) if k]
     scope, key = given[0] if len(given) == 1 else ("all", "all") if not given else ("filtered", None)
-    if check_policy(policy) != FORECASTS:
+    if check_policy(policy) != FORECASTS and scope in ("all", "author") and bins == board.CALIBRATION_BINS:
+        summary = list(db.query("""select * from policy_calibration_summary
+                                   where policy = ? and scope = ? and key = ? and bins = ?""",
+                                [policy, scope, key, bins]))
+        table = list(db.query("""select lower, upper, n, mean_forecast, observed, ci_low, ci_high
+                                 from policy_calibration_bins where policy = ? and scope = ? and key = ? and bins = ?
+                                 order by bin""", [policy, scope, key, bins]))
+        summary_row = summary[0] if summary else None
+        source = "stored"
+    elif policy != FORECASTS:
         pairs = _policy_pairs(db, policy, author=author, document=document, topic=topic)
         table, summary_row = board.calibration([p for p, _ in pairs], [y for _, y in pairs], bins) if pairs \
             else ([], None)
@@ -335,8 +345,8 @@ def policy_compare(db: Ledger, a: str, b: str, policy: str, *, seed: int = 0, n_
                                     seed=seed, n_boot=n_boot)
     if result["n_common"] < fair.MIN_INTERVAL_N:
         result.update(ci_low=None, ci_high=None, t_ci_low=None, t_ci_high=None, p_value=None)
-        result["interval"] = "too few"
+        result["interval_method"] = "too few"
     else:
-        result["interval"] = "no spread" if result["ci_low"] is None else "bootstrap"
+        result["interval_method"] = "no spread" if result["ci_low"] is None else "bootstrap"
     return {"author_a": ida, "author_b": idb, "policy": policy, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}

@@ -241,7 +241,7 @@ CREATE TABLE policy_scores (
     rank INTEGER,
     n INTEGER NOT NULL,
     brier REAL, brier_ci_low REAL, brier_ci_high REAL,
-    interval TEXT,
+    interval_method TEXT,        -- bootstrap, Student-t, or why there is none: too few, no spread
     log_score REAL,
     prior_brier REAL,
     shrunk_brier REAL,
@@ -250,6 +250,32 @@ CREATE TABLE policy_scores (
     provisional_brier REAL,
     late INTEGER,
     PRIMARY KEY (policy, forecaster)
+);
+
+-- Calibration under each policy: one forecast per (person, question), the policy's probability
+-- (time-weighted: the person's own forecasts weighted by the days they were in force), final
+-- outcomes only; for everyone (scope all, key all) and per author. Refitted with policy_scores.
+CREATE TABLE policy_calibration_bins (
+    policy TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    bins INTEGER NOT NULL,
+    bin INTEGER NOT NULL,
+    lower REAL NOT NULL, upper REAL NOT NULL,
+    n INTEGER NOT NULL, mean_forecast REAL NOT NULL, observed REAL NOT NULL,
+    ci_low REAL NOT NULL, ci_high REAL NOT NULL,
+    PRIMARY KEY (policy, scope, key, bins, bin)
+);
+
+CREATE TABLE policy_calibration_summary (
+    policy TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, bins INTEGER NOT NULL,
+    n INTEGER NOT NULL, brier REAL NOT NULL,
+    reliability REAL, resolution REAL, uncertainty REAL,
+    within_bin_variance REAL, within_bin_covariance REAL,
+    yates_var_y REAL, yates_min_var_f REAL, yates_scatter REAL, yates_bias REAL,
+    yates_bias_squared REAL, yates_covariance REAL,
+    auc REAL,
+    PRIMARY KEY (policy, scope, key, bins)
 );
 
 -- When each global board was last fitted, and how many writes since left it stale.

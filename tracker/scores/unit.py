@@ -10,6 +10,7 @@ import json
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from tracker.scores import calibration as calib
 from tracker.scores import fair, policies
 
 if TYPE_CHECKING:
@@ -81,8 +82,9 @@ def _write(db: Ledger, rows: list[tuple]) -> None:
                        f"values ({', '.join('?' * len(_COLUMNS))})", rows)
 
 
-_BOARD_COLUMNS = ("policy", "forecaster", "crowd", "rank", "n", "brier", "brier_ci_low", "brier_ci_high", "interval",
-                  "log_score", "prior_brier", "shrunk_brier", "weight", "provisional_n", "provisional_brier", "late")
+_BOARD_COLUMNS = ("policy", "forecaster", "crowd", "rank", "n", "brier", "brier_ci_low", "brier_ci_high",
+                  "interval_method", "log_score", "prior_brier", "shrunk_brier", "weight", "provisional_n",
+                  "provisional_brier", "late")
 
 
 def refit(db: Ledger) -> None:
@@ -104,6 +106,44 @@ def refit(db: Ledger) -> None:
                 for who, count in sorted(late.items()) if who not in fitted]
     db.executemany(f"insert into policy_scores ({', '.join(_BOARD_COLUMNS)}) "
                    f"values ({', '.join('?' * len(_BOARD_COLUMNS))})", out)
+    _calibrations(db)
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('policy', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""",
                [db.execute("select count(*) from question_policy_scores").fetchone()[0]])
+
+
+#: the bin count of the stored calibration tables (tracker.scores.board.CALIBRATION_BINS)
+CALIBRATION_BINS = 10
+
+
+def calibration_sets(db: Ledger, policy: str) -> dict[tuple[str, str], tuple[list[float], list[int]]]:
+    """(scope, key) → (probabilities, outcomes) of people's (author, question) forecasts under
+    `policy`, final outcomes only: everyone's, and each author's."""
+    sets: dict[tuple[str, str], tuple[list[float], list[int]]] = {}
+    for who, p, outcome in db.execute("""select forecaster, probability, outcome from question_policy_scores
+                                         where policy = ? and crowd = 0 and provisional = 0
+                                         order by forecaster, question_id""", [policy]):
+        y = int(outcome == "yes")
+        for key in (("all", "all"), ("author", who)):
+            ps, ys = sets.setdefault(key, ([], []))
+            ps.append(p)
+            ys.append(y)
+    return sets
+
+
+def _calibrations(db: Ledger) -> None:
+    db.execute("delete from policy_calibration_bins")
+    db.execute("delete from policy_calibration_summary")
+    bins, summaries = [], []
+    for policy in policies.POLICIES:
+        for (scope, key), (ps, ys) in calibration_sets(db, policy).items():
+            table, summary = calib.table_and_summary(calib.sums_of(ps, ys, CALIBRATION_BINS),
+                                                     calib.value_counts(ps, ys), CALIBRATION_BINS)
+            head = {"policy": policy, "scope": scope, "key": key, "bins": CALIBRATION_BINS}
+            bins += [{**head, "bin": calib.bin_index(b["lower"], CALIBRATION_BINS), **b} for b in table]
+            summaries.append({**head, **summary})
+    for name, rows in (("policy_calibration_bins", bins), ("policy_calibration_summary", summaries)):
+        if rows:
+            columns = list(rows[0])
+            db.executemany(f"insert into {name} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                           [tuple(r[c] for c in columns) for r in rows])
