@@ -371,3 +371,86 @@ def test_score_compare_calibration_take_policy_and_csv(crowd, db_path):
     bad = runner.invoke(app, ["score", "--policy", "best", "--db", str(db_path)])
     assert bad.exit_code == 1
     assert "--policy 'best': choose one of time-weighted, first, last, mean, forecasts" in bad.stderr
+
+
+# ------------------------------------------------------------------ the difficulty-adjusted board
+
+def _dense_adjusted(rows, n_a, n_q):
+    """Each author's mean adjusted score, by NumPy's dense least squares, effects centred per group."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ai = np.array([r[0] for r in rows])
+    qj = np.array([r[1] for r in rows])
+    y = np.array([r[2] for r in rows])
+    x = np.zeros((len(rows), n_a + n_q))
+    x[np.arange(len(rows)), ai] = 1
+    x[np.arange(len(rows)), n_a + qj] = 1
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    b = coef[n_a:].copy()
+    graph = csr_matrix((np.ones(len(rows)), (ai, n_a + qj)), shape=(n_a + n_q, n_a + n_q))
+    _, label = connected_components(graph, directed=False)
+    present = np.bincount(qj, minlength=n_q) > 0
+    for c in set(label[n_a:][present]):
+        inside = (label[n_a:] == c) & present
+        b[inside] -= b[inside].mean()
+    out = np.full(n_a, np.nan)
+    for i in set(ai):
+        out[i] = np.mean(y[ai == i] - b[qj[ai == i]])
+    return out
+
+
+def test_adjusted_intervals_are_a_question_bootstrap_equal_to_dense_refits():
+    from tracker.scores import fits
+
+    rng = np.random.default_rng(5)
+    rows = [(a, q, float(rng.random() * 0.5)) for a in range(4) for q in range(16) if (a + q) % 5]
+    rows += [(4, 20, 0.3), (4, 21, 0.1)]  # an author alone with their own questions
+    out = fits.difficulty_adjusted(rows, samples=60, seed=3)
+    authors = list(dict.fromkeys(a for a, _, _ in rows))
+    questions = list(dict.fromkeys(q for _, q, _ in rows))
+    coded = [(authors.index(a), questions.index(q), s) for a, q, s in rows]
+    full = _dense_adjusted(coded, len(authors), len(questions))
+    for a in authors:
+        assert out[a]["adjusted_brier"] == pytest.approx(full[authors.index(a)], abs=1e-10)
+    # the same resamples, refitted by dense least squares
+    draws = np.random.default_rng(3)
+    by_q = [[r for r in coded if r[1] == j] for j in range(len(questions))]
+    boot = []
+    for _ in range(60):
+        drawn = draws.integers(0, len(questions), size=len(questions))
+        sample = [(a, k, s) for k, j in enumerate(drawn) for a, _, s in by_q[j]]
+        boot.append(_dense_adjusted(sample, len(authors), len(questions)))
+    boot = np.array(boot)
+    for a in authors[:4]:
+        got = boot[:, authors.index(a)]
+        lo, hi = np.quantile(got[np.isfinite(got)], [0.025, 0.975])
+        assert out[a]["adjusted_ci_low"] == pytest.approx(lo, abs=1e-9)
+        assert out[a]["adjusted_ci_high"] == pytest.approx(hi, abs=1e-9)
+        assert out[a]["adjusted_ci_low"] < out[a]["adjusted_brier"] < out[a]["adjusted_ci_high"]
+        assert out[a]["group"] == 1 and out[a]["comparable"]
+    alone = out[4]
+    assert alone["group"] == 2 and not alone["comparable"] and alone["adjusted_ci_low"] is None
+    assert alone["interval_method"] == "not comparable"
+
+
+def test_adjusted_board_says_not_comparable_and_its_scale(db, tmp_path, db_path):
+    load(db, tmp_path, "a,Ann,0.9,2019-01-01\na,Bob,0.6,2019-01-01\nb,Ann,0.2,2019-01-01\nb,Bob,0.4,2019-01-01\n"
+                       "c,Cem,0.7,2019-01-01\nd,Cem,0.3,2019-01-01\n" + "".join(
+                           f"e{i},Ann,0.8,2019-01-01\ne{i},Bob,0.{i + 1},2019-01-01\n" for i in range(9)),
+         "a,yes,2019-02-01\nb,no,2019-02-01\nc,yes,2019-02-01\nd,yes,2019-02-01\n"
+         + "".join(f"e{i},yes,2019-02-01\n" for i in range(9)))
+    rows = {r["author"]: r for r in reports.adjusted_table(db, min_n=1)}
+    assert rows["cem"]["comparable"] is False and rows["cem"]["interval_method"] == "not comparable"
+    assert rows["ann"]["group"] == rows["bob"]["group"] == 1 and rows["ann"]["questions"] == 11
+    assert rows["ann"]["adjusted_ci_low"] < rows["ann"]["adjusted_brier"] < rows["ann"]["adjusted_ci_high"]
+    assert [r["author"] for r in reports.adjusted_table(db, min_n=1)][-1] == "cem"  # apart, after the groups
+    text = runner.invoke(app, ["score", "--adjusted", "--min-n", "1", "--db", str(db_path)]).stdout
+    assert "adjusted Brier (0..1)" not in text and "not a Brier on 0..1" in text and "not comparable" in text
+
+
+def test_skill_against_one_climatology_for_everyone(crowd):
+    outcomes = dict(crowd.execute("select question_id, outcome from current_outcomes").fetchall())
+    ybar = sum(o == "yes" for o in outcomes.values()) / len(outcomes)
+    for r in board(crowd).values():
+        assert r["skill_vs_climatology"] == pytest.approx(1 - r["brier"] / (ybar * (1 - ybar)), abs=1e-14)

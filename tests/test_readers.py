@@ -192,8 +192,9 @@ def test_author_page_shows_record_scores_and_calibration(ds, cli):
     assert f'<td class="score brier">{decimals(scores["brier"])}</td>' in html
     assert f'[{decimals(scores["brier_ci_low"])}, {decimals(scores["brier_ci_high"])}]' in html
     adjusted = {r["author"]: r for r in cli("score", "--adjusted")}["ann"]
-    assert f"Difficulty-adjusted Brier <strong>{decimals(adjusted['adjusted_brier'])}</strong>" in html
-    assert f"[{decimals(adjusted['adjusted_ci_low'])}, {decimals(adjusted['adjusted_ci_high'])}]" in html
+    assert f"Difficulty-adjusted score <strong>{decimals(adjusted['adjusted_brier'])}</strong>" in html
+    assert adjusted["adjusted_ci_low"] is None and adjusted["questions"] == 6 and adjusted["comparable"]
+    assert "too few questions for an interval" in html and "not a Brier on 0..1" in html
     calibration = cli("calibration", "--author", "ann", "--policy", "forecasts")
     assert calibration["source"] == "stored" and calibration["n"] == scores["n"]
     rows = re.findall(r'<tr data-bin="\d+">(.*?)</tr>', html, re.S)

@@ -147,12 +147,17 @@ def adjusted(rows: list[dict]) -> str:
     if not rows:
         return "No scored forecasts yet: resolve some questions first."
     for r in rows:
-        r["interval"] = _interval(r["adjusted_ci_low"], r["adjusted_ci_high"])
-    cols = [("author", "author", ""), ("name", "name", ""), ("n", "n", ""), ("questions", "questions", ""),
-            ("brier", "raw Brier", ""), ("adjusted_brier", "adjusted Brier (0..1)", ""),
-            ("interval", "95 % interval", "")]
-    note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects, as ForecastBench);\n"
-            "it compares authors who answered different questions. Lower is better.")
+        r["interval"] = (f"[{r['adjusted_ci_low']:+.3f}, {r['adjusted_ci_high']:+.3f}]"
+                         if r["adjusted_ci_low"] is not None else r["interval_method"])
+        r["adjusted_shown"] = f"{r['adjusted_brier']:+.3f}"
+        r["group_shown"] = str(r["group"]) if r["comparable"] else "not comparable"
+    cols = [("group_shown", "group", ""), ("author", "author", ""), ("name", "name", ""), ("n", "n", ""),
+            ("brier", "raw Brier (0..1)", ""), ("adjusted_shown", "adjusted", ""), ("interval", "95 % interval", "")]
+    note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects), one score per question\n"
+            "(policy time-weighted). It is not a Brier on 0..1: it is a difference on the Brier's scale, below 0\n"
+            "for beating the average on hard questions. Lower is better. Scores compare only within a group of\n"
+            "authors linked by common questions; 'not comparable': shares no question with anyone. Interval:\n"
+            f"bootstrap over questions (200 refits), none below {MIN_INTERVAL_N} questions (too few).")
     if rows[0]["stale_writes"]:
         note += (f"\nFitted {rows[0]['fitted_at']}; {rows[0]['stale_writes']} outcome change(s) since are not in it yet"
                  " (one fit covers every author, so single outcomes on a large ledger do not refit it):"

@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -474,26 +474,30 @@ def _question_scores(db: Ledger, qids: list[str] | None, delta: Delta) -> None:
 # ------------------------------------------------------------------ everyone against everyone
 
 def _adjusted(db: Ledger) -> None:
-    """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment)."""
+    """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment), on
+    one score per (author, question) under the default policy, people only, final outcomes."""
     db.execute("delete from adjusted_scores")
-    rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
-                         join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
+    rows = db.execute("""select forecaster, question_id, brier from question_policy_scores
+                         where policy = 'time-weighted' and crowd = 0 and provisional = 0
+                         order by forecaster, question_id""").fetchall()
     pairs = len(rows)
     if rows:
+        raw: dict[Hashable, list[float]] = defaultdict(list)
+        for a, _, b in rows:
+            raw[a].append(b)
         fitted = fits.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
-        # the raw mean is the author's Brier as author_scores has it (the same forecasts)
-        raw = dict(db.execute("select author_id, brier from author_scores"))
         _insert(db, "adjusted_scores", [{
-            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": raw[a],
+            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": math.fsum(raw[a]) / len(raw[a]),
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
-            "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
+            "adjusted_ci_high": f["adjusted_ci_high"], "group_id": f["group"], "comparable": int(f["comparable"]),
+            "interval_method": f["interval_method"]} for a, f in fitted.items()])
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 
 
 def _scored_pairs(db: Ledger) -> int:
-    """Scored (author, forecast) pairs: the rows the difficulty-adjusted fit would take."""
+    """Scored (author, forecast) pairs: about the rows the difficulty-adjusted fit takes."""
     return db.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
 
 

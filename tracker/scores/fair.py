@@ -73,11 +73,20 @@ def _mean(xs: list[float]) -> float:
     return math.fsum(xs) / len(xs)
 
 
-def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) -> dict[str, dict[str, Any]]:
+def climatology_brier(base_rate: float | None) -> float | None:
+    """The Brier (0..1) of always forecasting the ledger's base rate ȳ: ȳ(1 − ȳ) (Murphy 1973). One
+    reference for everyone, so skill against it compares forecasters; None without outcomes."""
+    return None if base_rate is None else base_rate * (1.0 - base_rate)
+
+
+def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str,
+          base_rate: float | None = None) -> dict[str, dict[str, Any]]:
     """Rows (forecaster, crowd 0/1, question, Brier, log score, provisional 0/1) → each
     forecaster's row: n, brier (the raw mean), interval, log_score, prior_brier (everyone on the
-    same questions), shrunk_brier, weight, provisional_n, provisional_brier and rank (people only,
-    by shrunk Brier, then raw Brier, then more questions)."""
+    same questions), shrunk_brier, weight, provisional_n, provisional_brier, skill_vs_climatology
+    (1 − brier / climatology_brier(base_rate), the same reference for everyone) and rank (people
+    only, by shrunk Brier, then raw Brier, then more questions)."""
+    reference = climatology_brier(base_rate)
     final: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     provisional: dict[str, list[float]] = defaultdict(list)
     crowd: dict[str, bool] = {}
@@ -112,7 +121,7 @@ def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) 
     for w in sorted(set(final) | set(provisional)):
         row: dict[str, Any] = {"forecaster": w, "crowd": int(crowd[w]), "n": 0, "brier": None, "brier_ci_low": None,
                                "brier_ci_high": None, "interval_method": None, "log_score": None, "prior_brier": None,
-                               "shrunk_brier": None, "weight": None,
+                               "shrunk_brier": None, "weight": None, "skill_vs_climatology": None,
                                "provisional_n": len(provisional.get(w, ())),
                                "provisional_brier": _mean(provisional[w]) if provisional.get(w) else None}
         if w in final:
@@ -130,7 +139,8 @@ def board(rows: Iterable[tuple[str, int, str, float, float, int]], policy: str) 
             lo, hi, how = bootstrap_interval(briers, seed_of(policy, w))
             row.update(n=n, brier=raw, brier_ci_low=lo, brier_ci_high=hi, interval_method=how,
                        log_score=_mean([g for _, g in scores.values()]), prior_brier=prior,
-                       shrunk_brier=min(1.0, max(0.0, average_question + weight * d[w])), weight=weight)
+                       shrunk_brier=min(1.0, max(0.0, average_question + weight * d[w])), weight=weight,
+                       skill_vs_climatology=1.0 - raw / reference if reference else None)
         out[w] = row
     ranked = sorted((r for r in out.values() if not r["crowd"] and r["n"]),
                     key=lambda r: (r["shrunk_brier"], r["brier"], -r["n"], r["forecaster"]))

@@ -17,6 +17,9 @@ from tracker.ledger.ids import unknown
 from tracker.scores import board, fair, fits, policies, rules
 
 BRIER_SCALE = "0..1"
+#: what an adjusted score is: not a Brier of its own, so it is never labelled one
+ADJUSTED_SCALE = ("Brier minus each question's difficulty (question effects centred in each connected group): "
+                  "comparable within a group only, and below 0 for beating the average on hard questions")
 
 #: --policy: one of tracker.scores.policies.POLICIES, or `forecasts` for the forecast-level rows
 #: (every forecast as published, as the forecast_scores table holds them)
@@ -137,11 +140,14 @@ def adjusted_table(db: Ledger, *, min_n: int = 1) -> list[dict]:
     the board was fitted and how many outcome changes since it does not yet reflect (board_fits)."""
     fit = board_fit(db)
     rows = db.query("""select s.author_id as author, a.name, s.n, s.questions, s.brier, s.adjusted_brier,
-                              s.adjusted_ci_low, s.adjusted_ci_high
+                              s.adjusted_ci_low, s.adjusted_ci_high, s.group_id as "group", s.comparable,
+                              s.interval_method
                        from adjusted_scores s join authors a on a.id = s.author_id
-                       where s.n >= :min_n order by s.adjusted_brier, s.n desc""", {"min_n": min_n})
-    return [{**r, "brier_scale": BRIER_SCALE, "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]}
-            for r in rows]
+                       where s.n >= :min_n order by s.comparable desc, s.group_id, s.adjusted_brier, s.n desc""",
+                    {"min_n": min_n})
+    return [{**r, "comparable": bool(r["comparable"]), "policy": "time-weighted", "n_counts": "questions",
+             "brier_scale": BRIER_SCALE, "adjusted_scale": ADJUSTED_SCALE, "fitted_at": fit["fitted_at"],
+             "stale_writes": fit["stale_writes"]} for r in rows]
 
 
 def board_fit(db: Ledger, board: str = "adjusted") -> dict:
@@ -288,7 +294,10 @@ def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: in
         rows = db.execute(f"""select forecaster, crowd, question_id, brier, log_score, provisional
                               from question_policy_scores s where policy = :policy {where}
                               order by forecaster, question_id""", {"policy": policy, **params}).fetchall()
-        fitted = list(fair.board(rows, policy).values())
+        yes = [o for o in db.execute("""select distinct s.question_id, s.outcome from question_policy_scores s
+                                        where s.provisional = 0""").fetchall()]
+        base_rate = sum(o == "yes" for _, o in yes) / len(yes) if yes else None
+        fitted = list(fair.board(rows, policy, base_rate).values())
         late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                                   join forecast_authors fa on fa.forecast_id = l.forecast_id
                                   where exists (select 1 from questions q, json_each(q.topics) t

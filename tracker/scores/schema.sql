@@ -221,13 +221,19 @@ CREATE TABLE sensitivity_scenarios (
 
 -- ---------------------------------------------------------------- everyone against everyone
 
+-- One row per (author, question) under the time-weighted policy goes into the fit; adjusted
+-- scores are comparable only inside a connected group of authors and questions (group_id), and
+-- not at all for an author who shares no question with anyone (comparable = 0).
 CREATE TABLE adjusted_scores (
     author_id TEXT PRIMARY KEY REFERENCES authors(id),
     n INTEGER NOT NULL,
     questions INTEGER NOT NULL,
     brier REAL NOT NULL,
     adjusted_brier REAL NOT NULL,
-    adjusted_ci_low REAL, adjusted_ci_high REAL
+    adjusted_ci_low REAL, adjusted_ci_high REAL,
+    group_id INTEGER NOT NULL,
+    comparable INTEGER NOT NULL,
+    interval_method TEXT
 );
 
 -- The fair boards, one per policy: each forecaster's mean over questions (n counts questions)
@@ -249,6 +255,7 @@ CREATE TABLE policy_scores (
     provisional_n INTEGER NOT NULL,
     provisional_brier REAL,
     late INTEGER,
+    skill_vs_climatology REAL,   -- 1 − brier / (ȳ(1 − ȳ)), ȳ the ledger's base rate: one reference for everyone
     PRIMARY KEY (policy, forecaster)
 );
 

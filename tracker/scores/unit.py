@@ -84,7 +84,7 @@ def _write(db: Ledger, rows: list[tuple]) -> None:
 
 _BOARD_COLUMNS = ("policy", "forecaster", "crowd", "rank", "n", "brier", "brier_ci_low", "brier_ci_high",
                   "interval_method", "log_score", "prior_brier", "shrunk_brier", "weight", "provisional_n",
-                  "provisional_brier", "late")
+                  "provisional_brier", "late", "skill_vs_climatology")
 
 
 def refit(db: Ledger) -> None:
@@ -92,17 +92,22 @@ def refit(db: Ledger) -> None:
     db.execute("delete from policy_scores")
     late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                               join forecast_authors fa on fa.forecast_id = l.forecast_id group by fa.author_id"""))
+    # the one climatology for everyone: the share of the ledger's questions resolved yes, each once
+    yes, total = db.execute("""select coalesce(sum(outcome = 'yes'), 0), count(*) from
+                               (select distinct question_id, outcome from question_policy_scores
+                                where provisional = 0)""").fetchone()
+    base_rate = yes / total if total else None
     out = []
     for policy in policies.POLICIES:
         rows = db.execute("""select forecaster, crowd, question_id, brier, log_score, provisional
                              from question_policy_scores where policy = ? order by forecaster, question_id""",
                           [policy]).fetchall()
-        fitted = fair.board(rows, policy)
+        fitted = fair.board(rows, policy, base_rate)
         for who, r in fitted.items():
             r.update(policy=policy, late=None if r["crowd"] else late.get(who, 0))
             out.append(tuple(r[c] for c in _BOARD_COLUMNS))
         # people whose every forecast was late still appear, with n = 0, so that their late count shows
-        out += [(policy, who, 0, None, 0, None, None, None, "too few", None, None, None, None, 0, None, count)
+        out += [(policy, who, 0, None, 0, None, None, None, "too few", None, None, None, None, 0, None, count, None)
                 for who, count in sorted(late.items()) if who not in fitted]
     db.executemany(f"insert into policy_scores ({', '.join(_BOARD_COLUMNS)}) "
                    f"values ({', '.join('?' * len(_BOARD_COLUMNS))})", out)
