@@ -14,9 +14,9 @@ from typing import Any
 
 from tracker import values
 from tracker.errors import TrackerError
+from tracker.inputs import read_yaml
 from tracker.intake.documents import sha256_bytes
 from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline
-from tracker.ledger.records.yaml_lines import read_yaml
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
