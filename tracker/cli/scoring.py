@@ -81,6 +81,9 @@ def score(
     adjusted: Annotated[bool, typer.Option(
         "--adjusted", help="The difficulty-adjusted board (two-way fixed effects over authors and questions).")]
     = False,
+    method: Annotated[str, typer.Option(
+        help="With --adjusted: tracker (the two-way fixed-effects fit) or forecastbench (ForecastBench's published "
+             "leaderboard method: dataset and market halves, averaged).")] = "tracker",
     min_n: Annotated[int | None, typer.Option(
         "--min-n", help="Leave out rows with a smaller n (questions on the author boards; default 3 there, "
                         "1 for the forecast-level groups).")] = None,
@@ -100,6 +103,13 @@ def score(
     if adjusted:
         if by != "author":
             raise TrackerError("--adjusted: goes with --by author")
+        if method == "forecastbench":
+            rows = reports.forecastbench_table(conn, reports.check_policy(policy or "time-weighted"),
+                                               min_n=1 if min_n is None else min_n)
+            _show(as_json, as_csv, rows, lambda: output.forecastbench(rows))
+            return
+        if method != "tracker":
+            raise TrackerError(f"--method {method!r}: choose tracker or forecastbench")
         rows = reports.adjusted_table(conn, min_n=fair.DEFAULT_MIN_N if min_n is None else min_n)
         _show(as_json, as_csv, rows, lambda: output.adjusted(rows))
     elif by == "author" and (policy or "time-weighted") != reports.FORECASTS:

@@ -165,6 +165,22 @@ def adjusted(rows: list[dict]) -> str:
     return table(rows, cols) + "\n" + note
 
 
+def forecastbench(rows: list[dict]) -> str:
+    if not rows:
+        return "No ForecastBench questions scored yet (import a forecast set with --kind forecastbench)."
+    for r in rows:
+        r["who"] = r["author"] + (" *" if r["crowd"] else "")
+        for h in ("dataset", "market", "market_unresolved"):
+            r[f"{h}_shown"] = f"{r[f'{h}_brier']:.3f} (N={r[f'{h}_n']})" if r[f"{h}_n"] else "–"
+    cols = [("who", "author", ""), ("dataset_shown", "Dataset", ""), ("market_shown", "Market (resolved)", ""),
+            ("overall_resolved_brier", "Overall resolved", ""), ("market_unresolved_shown", "Market (unresolved)", "")]
+    note = ("ForecastBench's leaderboard method (src/leaderboard/main.py, get_leaderboard_entry, commit 153a7a03):\n"
+            "mean Brier (0..1) over resolved dataset questions and over resolved market questions; overall = the mean\n"
+            "of the two. Unresolved markets are scored against their current value, provisionally, and kept apart.\n"
+            "* = crowd aggregate. Today's ForecastBench boards rank by a difficulty-adjusted Brier index: not this.")
+    return table(rows, cols) + "\n" + note
+
+
 def calibration(result: dict) -> str:
     if not result["n"]:
         return "No scored forecasts in this set."

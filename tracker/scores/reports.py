@@ -359,3 +359,47 @@ def policy_compare(db: Ledger, a: str, b: str, policy: str, *, seed: int = 0, n_
         result["interval_method"] = "no spread" if result["ci_low"] is None else "bootstrap"
     return {"author_a": ida, "author_b": idb, "policy": policy, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}
+
+
+#: ForecastBench's question types, as its adapter tags them (tracker.imports.adapters.forecastbench)
+FORECASTBENCH_TOPICS = ("forecastbench-dataset", "forecastbench-market")
+
+
+def forecastbench_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: int = 1) -> list[dict]:
+    """ForecastBench's published leaderboard method (`score --adjusted --method forecastbench`):
+    as src/leaderboard/main.py, get_leaderboard_entry, at commit 153a7a03 (the human leaderboard
+    of 2025-09-05). Per forecaster: the mean Brier over the resolved dataset questions (each
+    question and resolution date once), over the resolved market questions, and over the open
+    markets scored against their current value (provisional here); the overall resolved score
+    is the mean of the dataset and market means, not the mean over all questions. Questions are
+    told apart by the topics the ForecastBench adapter gives them; one score per (forecaster,
+    question) under `policy` (ForecastBench has one forecast per question, so every policy
+    agrees there)."""
+    if check_policy(policy) == FORECASTS:
+        raise TrackerError("--method forecastbench: scores one forecast per question; choose a policy")
+    sums: dict[str, dict[str, list[float]]] = {}
+    crowd: dict[str, bool] = {}
+    for who, is_crowd, topic, provisional, brier in db.execute("""
+            select s.forecaster, s.crowd, t.value, s.provisional, s.brier
+            from question_policy_scores s join questions q on q.id = s.question_id, json_each(q.topics) t
+            where s.policy = ? and t.value in (?, ?)""", [policy, *FORECASTBENCH_TOPICS]):
+        half = ("dataset" if topic == FORECASTBENCH_TOPICS[0] else "market") + ("_unresolved" if provisional else "")
+        sums.setdefault(who, {}).setdefault(half, []).append(brier)
+        crowd[who] = bool(is_crowd)
+    names = _names(db)
+    out = []
+    for who, halves in sums.items():
+        row: dict = {"author": who, "name": names.get(who, who), "crowd": crowd[who], "policy": policy,
+                     "method": "forecastbench"}
+        for half in ("dataset", "market", "market_unresolved"):
+            scores = halves.get(half, [])
+            row[f"{half}_n"] = len(scores)
+            row[f"{half}_brier"] = math.fsum(scores) / len(scores) if scores else None
+        means = [row[f"{h}_brier"] for h in ("dataset", "market") if row[f"{h}_brier"] is not None]
+        row["overall_resolved_brier"] = math.fsum(means) / len(means) if means else None
+        row["n"] = row["dataset_n"] + row["market_n"]
+        row["brier_scale"] = BRIER_SCALE
+        if row["n"] >= min_n and means:
+            out.append(row)
+    out.sort(key=lambda r: (r["overall_resolved_brier"], -r["n"], r["author"]))
+    return out
