@@ -143,7 +143,7 @@ def late(db, tmp_path):
                 "q,yes,2019-02-01\nr,yes,2019-01-02T09:00:00+00:00\n")
 
 
-def test_late_forecasts_are_kept_marked_counted_and_never_scored(late, db_path):
+def test_late_forecasts_are_kept_marked_counted_and_never_scored(late, db_path, tmp_path):
     assert [r["forecast_id"] for r in late.query("select * from late_forecasts order by forecast_id")] == \
         sorted(r["id"] for r in late.query("select id from forecasts where probability in (0.99, 0.9)"))
     assert late.execute("select count(*) from forecasts").fetchone()[0] == 5  # kept
@@ -159,6 +159,11 @@ def test_late_forecasts_are_kept_marked_counted_and_never_scored(late, db_path):
     assert ledger == {0.6: 0, 0.5: 0, 0.99: 1, 0.7: 0, 0.9: 1}
     text = runner.invoke(app, ["score", "--min-n", "1", "--db", str(db_path)]).stdout
     assert "late" in text
+    assert reports.late_count(late) == 2
+    again = tmp_path / "o2.csv"
+    again.write_text("question_id,outcome,resolved_on\n", encoding="utf-8")
+    said = runner.invoke(app, ["import", "--kind", "outcomes", str(again), "--db", str(db_path)]).stdout
+    assert "late: 2 forecast(s) in the ledger made once their outcome was known: kept, not scored" in said
 
 
 def test_late_is_the_same_rule_in_sql_and_python():
@@ -504,3 +509,26 @@ def test_forecastbench_method_reproduces_the_superforecaster_median_row(db, db_p
     assert round(row["overall_resolved_brier"], 3) == float(published["Overall Resolved Score"][0]) == 0.102
     text = runner.invoke(app, ["score", "--adjusted", "--method", "forecastbench", "--db", str(db_path)]).stdout
     assert "0.122 (N=521)" in text and "0.082 (N=54)" in text and "0.055 (N=22)" in text
+
+
+def test_the_site_marks_late_forecasts_and_counts_them(late, db_path):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    late.close()
+    ds = Datasette([str(db_path)])
+    asyncio.run(ds.invoke_startup())
+    name = db_path.stem
+
+    def get(path):
+        response = asyncio.run(ds.client.get(path))
+        assert response.status_code == 200, (path, response.text[:300])
+        return response
+
+    page = get(f"/{name}/authors/bob").text
+    assert "late: made once the outcome was known, not scored" in page
+    assert "1 forecast was made once the outcome was known" in page
+    rows = get(f"/{name}/leaderboard.json?_shape=array&min_n=1").json()
+    assert {r["author_id"]: r["late"] for r in rows if not r["crowd"]} == {"ann": 1, "bob": 1}
+    assert [r["forecast_id"] for r in get(f"/{name}/late_forecasts.json?_shape=array").json()]

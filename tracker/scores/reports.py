@@ -403,3 +403,8 @@ def forecastbench_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, mi
             out.append(row)
     out.sort(key=lambda r: (r["overall_resolved_brier"], -r["n"], r["author"]))
     return out
+
+
+def late_count(db: Ledger) -> int:
+    """How many forecasts were made at or after the moment their outcome became known (never scored)."""
+    return db.execute("select count(*) from late_forecasts").fetchone()[0]
