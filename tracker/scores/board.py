@@ -50,8 +50,8 @@ _BATCH = 20_000
 #: board and the fair boards in its own transaction; above it, see board_fits. Measured on a
 #: 2-core machine: at 2,400 pairs a `resolve` took 0.45 s with the refit (importing SciPy's sparse
 #: solver is 0.3 s of it) and about 0.12 s without; with the fair boards' bootstraps and the
-#: adjusted board's 200 refits (issue 16), 0.85 s (40 authors on 60 questions, 2026-12-02). Every think-tank ledger we expect is far below this; public
-#: datasets are far above.
+#: adjusted board's 200 refits (issue 16), 0.85 s (40 authors on 60 questions, 2026-12-02).
+#: Every think-tank ledger we expect is far below this; public datasets are far above.
 REFIT_LIMIT = 5_000
 
 #: group scope → (score table, key column)
