@@ -215,31 +215,33 @@ def retitled(tmp_path: Path, *, resolve_by: str | None = None) -> Path:
 
 def test_ids_survive_a_title_edit(db, tmp_path):
     """Fatebook lets a question's author edit its title; the next export gives the same question
-    and forecast ids, so nothing can be counted twice. Until the core lets a source's new wording
-    replace the old, the edited question's rows are refused (and say why), never added again."""
+    and forecast ids, so nothing can be counted twice."""
     edited = retitled(tmp_path)
     ids = [(r["id"], r["question_id"]) for _, r in Fatebook(EXPORT_2025).forecasts()]
     assert ids == [(r["id"], r["question_id"]) for _, r in Fatebook(edited).forecasts()]
-    import_file(db, EXPORT_2025, "fatebook")
-    before = dump(db)
-    with pytest.raises(TrackerError, match="question fatebook:2025-02-17T08:12:40Z is worded differently"):
-        import_file(db, edited, "fatebook")
-    assert dump(db) == before
-    again = import_file(db, edited, "fatebook", skip_invalid=True)
-    assert again["forecasts"]["created"] == 0 and again["forecasts"]["rejected"] == 4
-    assert again["forecasts"]["unchanged"] == EXPECTED[EXPORT_2025][0] - 4
 
 
-@pytest.mark.xfail(strict=True, reason="needs the core to take a source's edited title and resolve-by "
-                                       "(docs/adapters/fatebook.md, 'Question ids')")
 def test_an_edited_question_takes_its_new_title_and_deadline(db, tmp_path):
+    """Fatebook owns its questions: the re-export's title and deadline are taken, counted, and
+    kept in the audit trail; no forecast is added again."""
     import_file(db, EXPORT_2025, "fatebook")
     questions, forecasts = db.count("questions"), db.count("forecasts")
+    old_title = db["questions"].get("fatebook:2025-02-17T08:12:40Z")["title"]
     again = import_file(db, retitled(tmp_path, resolve_by="2025-03-02 00:00:0"), "fatebook")
     assert again["forecasts"]["created"] == 0 and again["forecasts"]["rejected"] == 0
+    assert again["forecasts"]["questions_updated"] == 1
     assert (db.count("questions"), db.count("forecasts")) == (questions, forecasts)
     q = db["questions"].get("fatebook:2025-02-17T08:12:40Z")
     assert q["title"] == RETITLED and q["resolve_by"].startswith("2025-03-02T00:00:00")
+    changes = db.execute("select new_values from change_log where table_name = 'questions' "
+                         "and record = 'fatebook:2025-02-17T08:12:40Z' order by change").fetchall()
+    assert RETITLED in changes[-1][0] and old_title in changes[0][0]
+    # a plain table would not have done it: it says the wording differs
+    table = tmp_path / "t.csv"
+    table.write_text("question_id,question,author,probability,made_on\n"
+                     "fatebook:2025-02-17T08:12:40Z,Another title,Ann,0.5,2025-02-18\n", encoding="utf-8")
+    with pytest.raises(TrackerError, match="is worded differently in the database"):
+        import_file(db, table, "forecasts")
 
 
 def test_a_renamed_user_keeps_their_forecasts(db, tmp_path):

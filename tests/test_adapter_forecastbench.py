@@ -251,8 +251,8 @@ def test_a_resolution_set_of_another_round_is_refused(db, tmp_path):
 
 def test_a_newer_resolution_set_meets_the_outcomes_in_force(db, tmp_path):
     """ForecastBench rewrites a round's resolution set every night: an open market's value moves.
-    Re-imported against a newer set, the forecasts are unchanged and a changed value is refused,
-    as any table that would overturn an outcome is (docs/adapters/forecastbench.md)."""
+    Re-imported against a newer set, the forecasts are unchanged and each changed value is
+    appended to the outcome log as a correction (the source owns its questions), the old value kept."""
     path = round_copy(tmp_path)
     rs = path.parents[2] / "resolution_sets" / RESOLUTIONS.name
     older = json.loads((BOARD / RESOLUTIONS.name).read_text())  # the same round on 2025-09-05
@@ -262,9 +262,10 @@ def test_a_newer_resolution_set_meets_the_outcomes_in_force(db, tmp_path):
     assert db.execute("select outcome, resolved_on from current_outcomes where question_id = ?",
                       [q]).fetchone() == ("0.61", "2025-09-04")
     shutil.copy(RESOLUTIONS, rs)  # the set of 2026-08-21
-    with pytest.raises(TrackerError, match=re.escape(f"question {q} is already resolved '0.61' on 2025-09-04; "
-                                                     f"correct it with `tracker resolve {q} --correct`")):
-        import_file(db, path, "forecastbench")
-    again = import_file(db, path, "forecastbench", skip_invalid=True)
+    again = import_file(db, path, "forecastbench")
     assert again["forecasts"]["unchanged"] == 354
-    assert again["outcomes"]["rejected"] == 2 and again["outcomes"]["unchanged"] == 30
+    assert again["outcomes"]["corrected"] == 2 and again["outcomes"]["unchanged"] == 30
+    log = db.execute("select action, outcome, resolved_on from outcomes where question_id = ? order by id",
+                     [q]).fetchall()
+    assert log[0] == ("resolve", "0.61", "2025-09-04") and log[-1][0] == "correct" and len(log) == 2
+    assert import_file(db, path, "forecastbench")["outcomes"]["corrected"] == 0  # and again: nothing

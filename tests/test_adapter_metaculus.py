@@ -66,7 +66,7 @@ def test_the_fixture_has_the_exporters_short_rows():
 def test_mapping(imported):
     db, result = imported
     assert result["forecasts"] == {"read": 23, "created": 23, "updated": 0, "unchanged": 0, "rejected": 0,
-                                   "questions_created": 9, "authors_created": 4}
+                                   "questions_created": 9, "questions_updated": 0, "authors_created": 4}
     assert result["outcomes"]["created"] == 7  # the open questions have none, nor numeric and date ones
     assert result["dropped"] == DROPPED
     q = db["questions"].get("metaculus:question:18730")
