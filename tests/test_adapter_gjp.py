@@ -92,7 +92,8 @@ def test_each_users_brier_equals_a_pandas_recomputation(db):
             assert g["mc_brier"] == pytest.approx(w["mean_multi"], abs=1e-9)
     # and the same numbers through the command line
     assert runner.invoke(app, ["import", "--kind", "gjp", str(MINI), "--json"]).exit_code == 0
-    board = json.loads(runner.invoke(app, ["score", "--json"]).output)
+    # per forecast, as the recomputation counts them (the default board scores each author once per question)
+    board = json.loads(runner.invoke(app, ["score", "--policy", "forecasts", "--json"]).output)
     for row in board:
         w = want.loc[row["author"].removeprefix("gjp:")]
         assert row["brier"] == pytest.approx(w["mean_binary"], abs=1e-9)

@@ -40,12 +40,13 @@ def scores_by_name(db) -> dict[str, tuple[int, float]]:
 def pandas_brier_from_dump(path: Path) -> pd.DataFrame:
     """Each user's mean Brier recomputed from the raw dump by the rules in
     docs/adapters/predictionbook.md: resolved questions only (outcome 1.0 or 0.0), forecasts made
-    by the deadline and by the judgement, every row counted (a repeated row twice)."""
+    by the deadline and before the judgement (one made at its very second is kept but, being late,
+    not scored: docs/scoring.md), every row counted (a repeated row twice)."""
     raw = pd.read_csv(path, dtype={"user_id": str}, keep_default_na=False)
     made = pd.to_datetime(raw["timestamp"], utc=True)
     deadline = pd.to_datetime(raw["close_time"], utc=True, format="ISO8601")
     judged = pd.to_datetime(raw["resolve_time"].replace("", None), utc=True)
-    kept = raw[(raw["q_status"] == "resolved") & (made <= deadline) & (made <= judged)].copy()
+    kept = raw[(raw["q_status"] == "resolved") & (made <= deadline) & (made < judged)].copy()
     y = kept["outcome"].astype(float)
     assert set(y) <= {0.0, 1.0}
     kept["brier"] = (kept["probability"].astype(float) - y) ** 2
@@ -98,7 +99,8 @@ def test_no_outcome_is_dated_before_a_forecast_it_resolves(db):
                           join current_outcomes o on o.question_id = f.question_id
                           where f.made_on > o.resolved_on""").fetchall()
     assert early == []
-    # pb:155: Glenn's 0.95 at the second of the judgement counts; the same 0.95 51 seconds later does not
+    # pb:155: Glenn's 0.95 at the second of the judgement is kept (as late, unscored); the same 0.95 51 seconds
+    # later is left out
     assert db.execute("select made_on, probability from forecasts where question_id = 'pb:155'").fetchall() == [
         ("2008-08-16T04:35:13+00:00", 0.95)]
 
