@@ -170,12 +170,12 @@ def test_the_manifest_lists_every_file_with_its_digest_and_the_ledgers_counts(sm
     out = tmp_path / "out"
     [path] = export_records(small_db, out)
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    assert set(manifest) == {"format", "tracker", "ledger_schema", "exported_at", "records", "files"}
+    # no time of export: exporting an unchanged ledger again changes no byte, so git shows no diff
+    assert set(manifest) == {"format", "tracker", "ledger_schema", "records", "files"}
     assert manifest["format"] == "tracker-export/1" and manifest["tracker"] == __version__
     steps = [r[0] for r in small_db.execute("select name from _sqlite_migrations where migration_set = 'tracker' "
                                             "order by rowid")]
     assert manifest["ledger_schema"] == steps[-1] and steps[-1].startswith("m0")
-    assert dt.datetime.strptime(manifest["exported_at"], "%Y-%m-%dT%H:%M:%SZ")
     assert manifest["records"] == {"documents": 1, "authors": 2, "questions": 3, "forecasts": 4, "outcomes": 2}
     assert manifest["files"] == [{"name": "doc-a.yml", "document": "doc-a",
                                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -191,6 +191,26 @@ def test_the_manifest_lists_every_file_with_its_digest_and_the_ledgers_counts(sm
     assert check_export(out) == [f"{path}: missing; the export is incomplete"]
     (out / MANIFEST).unlink()
     assert check_export(out) == [f"{out / MANIFEST}: missing; this is no complete export"]
+
+
+def test_import_refuses_an_export_missing_a_file_and_takes_one_edited_by_hand(small_db, tmp_path):
+    out = tmp_path / "out"
+    [path] = export_records(small_db, out)
+    assert record_paths([out]) == [path]
+    path.write_text(path.read_text(encoding="utf-8") + "# an analyst's edit\n", encoding="utf-8")
+    assert record_paths([out]) == [path]  # the curated record is meant to be edited
+    path.unlink()
+    result = CliRunner().invoke(app, ["import", str(out)])
+    assert result.exit_code == 1 and f"{path}: missing; the export is incomplete" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_exporting_an_unchanged_ledger_again_changes_no_byte(small_db, tmp_path):
+    out = tmp_path / "out"
+    export_records(small_db, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    export_records(small_db, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_a_new_export_removes_only_the_files_the_last_one_wrote_and_nobody_changed(tmp_path):

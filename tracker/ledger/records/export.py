@@ -216,7 +216,6 @@ def _manifest(db: Ledger, files: list[tuple[str, bytes, str | None, dict[str, in
         "format": FORMAT,
         "tracker": __version__,
         "ledger_schema": step[0] if step else None,
-        "exported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "records": {kind: db.execute(f"select count(*) from {kind}").fetchone()[0] for kind in KINDS},
         "files": [{"name": name, "document": doc_id, "sha256": hashlib.sha256(data).hexdigest(),
                    "bytes": len(data), "records": counts} for name, data, doc_id, counts in files],

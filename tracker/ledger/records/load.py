@@ -306,9 +306,19 @@ def _check_inside(rec: Record) -> None:
 
 
 def record_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and the *.yml / *.yaml files inside directories, in name order."""
+    """Files as given, and the *.yml / *.yaml files inside directories, in name order. A
+    directory that `tracker export` wrote (it has a MANIFEST.json) is refused while a file its
+    manifest lists is missing: an export cut short would import as a smaller ledger. Files edited
+    since are fine: the curated record is meant to be edited."""
     out: list[Path] = []
     for p in map(Path, paths):
+        if p.is_dir() and (p / "MANIFEST.json").is_file():
+            from tracker.ledger.records.export import check_export
+
+            missing = [m for m in check_export(p) if "missing" in m or "no file of an export" in m
+                       or "not a tracker export" in m]
+            if missing:
+                raise TrackerError(missing[0] + f" ({len(missing)} problem(s); export again)")
         if p.is_dir():
             found = sorted(list(p.glob("*.yml")) + list(p.glob("*.yaml")))
             if not found:
