@@ -18,6 +18,7 @@ from tracker.ledger.connection import Ledger
 from tracker.ledger.files import safe_stem, write_files
 from tracker.ledger.outcomes import outcome_log
 from tracker.ledger.records.load import AUTHOR_FIELDS, DOCUMENT_FIELDS
+from tracker.ledger.records.manifest import FORMAT, MANIFEST, check_export, listed_files  # noqa: F401 (check_export: the export's API)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -138,8 +139,6 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
 UNDOCUMENTED = "no-document.yml"
 #: Written last: which files the export holds, with their SHA-256, so a reader can tell a whole
 #: export from an interrupted one.
-MANIFEST = "MANIFEST.json"
-FORMAT = "tracker-export/1"
 KINDS = ("documents", "authors", "questions", "forecasts", "outcomes")
 
 
@@ -223,24 +222,12 @@ def _manifest(db: Ledger, files: list[tuple[str, bytes, str | None, dict[str, in
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _listed(directory: Path) -> dict[str, str] | None:
-    """name → SHA-256 of the record files that the manifest in `directory` lists; None if there is
-    no manifest, or one that is not an export's."""
-    try:
-        manifest = json.loads((directory / MANIFEST).read_bytes())
-        files = manifest["files"] if manifest.get("format") == FORMAT else None
-        return {f["name"]: f["sha256"] for f in files
-                if isinstance(f["name"], str) and isinstance(f["sha256"], str)} if isinstance(files, list) else None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
 def _stale(directory: Path, names: set[str]) -> list[str]:
     """The files of the previous export that this one does not write, left as that export wrote
     them: its manifest lists them, they are .yml files right in `directory`, and their SHA-256 is
     still the one it lists. A file anyone changed or put there is kept."""
     out = []
-    for name, digest in sorted((_listed(directory) or {}).items()):
+    for name, digest in sorted((listed_files(directory) or {}).items()):
         path = directory / name
         if (name in names or not name.endswith(".yml") or name.startswith(".") or Path(name).name != name
                 or "\\" in name or not path.is_file() or path.is_symlink()):
@@ -248,24 +235,3 @@ def _stale(directory: Path, names: set[str]) -> list[str]:
         if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
             out.append(name)
     return out
-
-
-def check_export(directory: str | Path) -> list[str]:
-    """What is wrong with the export in `directory`, one line each; [] for a whole export. Every
-    file its manifest lists must be there with the SHA-256 it lists."""
-    directory = Path(directory)
-    if not (directory / MANIFEST).is_file():
-        return [f"{directory / MANIFEST}: missing; this is no complete export"]
-    listed = _listed(directory)
-    if listed is None:
-        return [f"{directory / MANIFEST}: not a tracker export's manifest"]
-    problems = []
-    for name, digest in listed.items():
-        path = directory / name
-        if Path(name).name != name or name.startswith("."):
-            problems.append(f"{directory / MANIFEST}: lists {name!r}, which is no file of an export")
-        elif not path.is_file():
-            problems.append(f"{path}: missing; the export is incomplete")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            problems.append(f"{path}: differs from {MANIFEST}; the export is incomplete, or the file was changed")
-    return problems

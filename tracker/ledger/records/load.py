@@ -17,6 +17,7 @@ from tracker.errors import TrackerError
 from tracker.inputs import read_yaml
 from tracker.intake.documents import sha256_bytes
 from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline
+from tracker.ledger.records.manifest import missing_files
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
@@ -313,10 +314,7 @@ def record_paths(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir() and (p / "MANIFEST.json").is_file():
-            from tracker.ledger.records.export import check_export
-
-            missing = [m for m in check_export(p) if "missing" in m or "no file of an export" in m
-                       or "not a tracker export" in m]
+            missing = missing_files(p)
             if missing:
                 raise TrackerError(missing[0] + f" ({len(missing)} problem(s); export again)")
         if p.is_dir():
