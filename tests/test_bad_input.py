@@ -72,7 +72,7 @@ def files(tmp_path):
                                                   "method: analyst\n    scale: house-de\n    scale_version: '7'"))
     put("text.txt", "a text that belongs to no document\n")
     put("notdb.db", "plain text, not SQLite " * 50)
-    # the adapters' files (tests/test_adapters.py makes good ones)
+    # the adapters' files (tests/test_adapter_*.py make good ones)
     fatebook = ",".join(FATEBOOK_REQUIRED) + "\n"
     put("fb-empty.csv", "")
     put("fb-latin1.csv", fatebook + "J\u00fcrgen?\n", encoding="latin-1")
@@ -82,6 +82,40 @@ def files(tmp_path):
     put("pb-latin1.jsonl", '{"id": 1, "description": "J\u00fcrgen?"}\n', encoding="latin-1")
     put("pb-broken.jsonl", '{"id": 1,\n')
     put("pb-list.jsonl", "[1, 2]\n")
+    # hostile input: every class reaches the one reader (tracker.inputs) all files pass through
+    put("deep.yml", "a: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    put("laughs.yml", "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 20) + "]\n" for i in range(9)))
+    put("bigint.yml", SMALL_RECORD.replace("probability: 0.8", "probability: " + "9" * 5000))
+    put("surrogate.yml", SMALL_RECORD.replace("A brief", '"A \\ud800 brief"'))
+    put("deep.jsonl", '{"question_id": ' + "[" * 20_000 + "]" * 20_000 + "}\n")
+    put("bigint.jsonl", '{"question_id": "q1", "author": "Ann", "probability": 0.5, "made_on": "2019-01-01", '
+        '"id": ' + "9" * 5000 + "}\n")
+    put("surrogate.jsonl", '{"question_id": "q\\ud800", "author": "Ann", "probability": 0.5, '
+        '"made_on": "2019-01-01"}\n')
+    put("dupkey.jsonl", '{"question_id": "q1", "question_id": "q2", "author": "Ann", "probability": 0.5, '
+        '"made_on": "2019-01-01"}\n')
+    put("duphead.csv", "question_id,author,probability,made_on,author\nq1,Ann,0.5,2019-01-01,Bob\n")
+    put("nul.csv", header + "q1\x00,Ann,0.5,2019-01-01\n")
+    put("newline-id.jsonl", '{"id": "f1\\n", "question_id": "q1", "author": "Ann", "probability": 0.5, '
+        '"made_on": "2019-01-01"}\n')
+    put("long-id.csv", header + "q" * 600 + ",Ann,0.5,2019-01-01\n")
+    put("no-zone.csv", header + "q1,Ann,0.5,2019-01-01T10:00\n")
+    put("names.csv", header + "q1,Jörg Müller,0.5,2019-01-01\nq2,jörg müller,0.5,2019-01-01\n")
+    put("bang.csv", header + "q1,!!!,0.5,2019-01-01\n")
+    put("front-date.md", "---\ntitle: A brief\npublished_on: 2019-02-30\n---\n# A brief\n\nText.\n")
+    put("front-list.md", "---\ntitle: [a, list]\n---\nText.\n")
+    put("side.txt", "A brief text.\n")
+    put("side.txt.meta.yml", "published_on: 2019-13-45\n")
+    (tmp_path / "scales").mkdir()
+    put("scales/deep-scale.yml", "name: deep-scale\nterms: " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "dir.csv").mkdir()
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    made["pipe.csv"] = fifo
+    fifo_doc = tmp_path / "pipe.txt"
+    os.mkfifo(fifo_doc)
+    made["pipe.txt"] = fifo_doc
     bad = tmp_path / "badrecords"
     bad.mkdir()
     (bad / "a.yml").write_text("document: [\n")
@@ -126,7 +160,7 @@ CASES = [
     ("empty YAML", ["import", "{empty.yml}"], "empty.yml: file is empty"),
     ("YAML that is a list", ["import", "{list.yml}"], "list.yml: expected a mapping of fields"),
     ("duplicate YAML key", ["import", "{dupkey.yml}"], "duplicate key 'title'"),
-    ("record in Latin-1", ["import", "{latin1.yml}"], "latin1.yml: not UTF-8 text"),
+    ("record in Latin-1", ["import", "{latin1.yml}"], "latin1.yml:3: not UTF-8 text"),
     ("record probability above 1", ["import", "{p-high.yml}"], "forecast f1 probability: 1.8 is outside"),
     ("reversed interval", ["import", "{interval.yml}"], "does not contain the probability"),
     ("same id, other content, two files", ["import", "{record}", "{conflict.yml}"], "is defined differently"),
@@ -213,7 +247,7 @@ CASES = [
     ("backup onto the database", ["backup", "{db}"], "is the database itself"),
     ("document of an unknown type", ["document", "add", "{table.xlsx}"], "unsupported file type '.xlsx'"),
     ("empty document", ["document", "add", "{empty.csv}"], "empty.csv: unsupported file type"),
-    ("missing document", ["document", "add", "{tmp}/gone.txt"], "gone.txt: cannot read"),
+    ("missing document", ["document", "add", "{tmp}/gone.txt"], "gone.txt: no such file"),
     ("ambiguous publication date", ["document", "add", "{text.txt}", "--published-on", "03/04/2019"],
      "'03/04/2019' could be day/month or month/day"),
     ("document without an author", ["document", "add", "{text.txt}"],
@@ -238,6 +272,44 @@ CASES = [
      "pb-broken.jsonl:1: broken JSON ("),
     ("PredictionBook line not an object", ["import", "--kind", "predictionbook", "{pb-list.jsonl}"],
      "pb-list.jsonl:1: expected a prediction (a JSON object) per line"),
+    # hostile input (issue 18): nesting, aliases, big numbers, surrogates, pipes, doubled keys
+    ("YAML nested 20,000 deep", ["import", "{deep.yml}"], "deep.yml:1: broken YAML (nested more than 100 deep)"),
+    ("YAML billion laughs", ["import", "{laughs.yml}"], "laughs.yml:7: broken YAML (more than 100 aliases)"),
+    ("YAML integer of 5,000 digits", ["import", "{bigint.yml}"], "broken YAML (a number of 5000 digits is too long)"),
+    ("YAML lone surrogate", ["import", "{surrogate.yml}"], "broken YAML (a lone surrogate"),
+    ("JSONL nested 20,000 deep", ["import", "--kind", "forecasts", "{deep.jsonl}"],
+     "deep.jsonl:1: JSON nested more than 100 deep"),
+    ("JSONL integer of 5,000 digits", ["import", "--kind", "forecasts", "{bigint.jsonl}"],
+     "bigint.jsonl:1: a number of 5000 digits is too long"),
+    ("JSONL lone surrogate", ["import", "--kind", "forecasts", "{surrogate.jsonl}"],
+     "surrogate.jsonl:1: a lone surrogate (\\ud800-\\udfff) is not a character"),
+    ("JSONL key twice", ["import", "--kind", "forecasts", "{dupkey.jsonl}"],
+     "dupkey.jsonl:1: key 'question_id' appears twice in one object"),
+    ("CSV column twice", ["import", "--kind", "forecasts", "{duphead.csv}"],
+     "duphead.csv:1: column 'author' appears twice in the header"),
+    ("NUL in an id", ["import", "--kind", "forecasts", "{nul.csv}"], "contains the character U+0000"),
+    ("id ending in a newline", ["import", "--kind", "forecasts", "{newline-id.jsonl}"],
+     "newline-id.jsonl:1: id: id 'f1\\n' has leading or trailing space"),
+    ("id of 600 characters", ["import", "--kind", "forecasts", "{long-id.csv}"],
+     "long-id.csv:2: question_id: id of 600 characters is longer than 500"),
+    ("time without a zone", ["import", "--kind", "forecasts", "{no-zone.csv}"],
+     "no-zone.csv:2: made_on: '2019-01-01T10:00' has a time but no zone"),
+    ("two names, one id", ["import", "--kind", "forecasts", "{names.csv}"],
+     "names.csv:3: author 'jörg müller' would get the id 'jörg-müller' of 'Jörg Müller'"),
+    ("author with no letters", ["import", "--kind", "forecasts", "{bang.csv}"],
+     "bang.csv:2: author '!!!' has no letters or digits to make an id from"),
+    ("a named pipe as a table", ["import", "--kind", "forecasts", "{pipe.csv}"], "pipe.csv: not a regular file"),
+    ("a named pipe as a document", ["document", "add", "{pipe.txt}"], "pipe.txt: not a regular file"),
+    ("a directory as a table", ["import", "--kind", "forecasts", "{tmp}/dir.csv"], "dir.csv: a directory; give a file"),
+    ("impossible date in front matter", ["document", "add", "{front-date.md}"],
+     "front-date.md (front matter):3: broken YAML ('2019-02-30' is not a real date)"),
+    ("a list as a title in front matter", ["document", "add", "{front-list.md}"],
+     "front-list.md title: expected text, got a list"),
+    ("impossible date in a side file", ["document", "add", "{side.txt}"], "side.txt.meta.yml:1: broken YAML"),
+    ("scale nested 5,000 deep", ["scales", "--scales", "{tmp}/scales"], "deep-scale.yml:2: broken YAML (nested"),
+    ("--min-n past int64", ["score", "--min-n", "9" * 30], "--min-n: " + "9" * 30 + " is too large"),
+    ("NUL in an argument", ["forecasts", "--author", "a\x00b"], "--author: contains a NUL character"),
+    ("argument not UTF-8", ["forecasts", "--author", "caf\udce9"], "--author: b'caf\\xe9' is not valid UTF-8"),
 ]
 
 
@@ -270,8 +342,8 @@ def test_bad_input(tmp_path, small_record, db_path, name, argv, message):
     assert state(db_path) == before
 
 
-def test_there_are_at_least_forty_cases():
-    assert len(CASES) >= 40
+def test_there_are_at_least_sixty_cases():
+    assert len(CASES) >= 60
 
 
 def test_read_only_database(tmp_path, small_record, db_path):

@@ -48,6 +48,8 @@ def site(tmp_path_factory):
     assert result.exit_code == 0, result.output
     cli = {name: json.loads(CliRunner().invoke(app, [*args, "--db", str(ledger), "--json"]).stdout)
            for name, args in {"score": ["score"], "calibration": ["calibration"],
+                              "score_ann": ["score", "--min-n", "1"],
+                              "forecasts_board": ["score", "--policy", "forecasts"],
                               "calibration_ann": ["calibration", "--author", "ann"],
                               "forecasts": ["forecasts"]}.items()}
     serve = shlex.split(json.loads(result.stdout)["commands"]["serve"])
@@ -172,7 +174,10 @@ def test_leaderboard_names_link_to_author_pages(page, site):
     page.goto(f"{base}/forecasts/leaderboard")
     links = page.locator("table.rows-and-columns tbody td.col-name a")
     assert links.all_inner_texts() == [e["name"] for e in cli["score"]]
-    assert [a.get_attribute("href") for a in links.all()] == [f"/forecasts/authors/{e['author']}" for e in cli["score"]]
+    from datasette.utils import tilde_encode  # ids may hold ':' (the crowd's rows), as row URLs encode them
+
+    assert [a.get_attribute("href") for a in links.all()] == [
+        f"/forecasts/authors/{tilde_encode(e['author'])}" for e in cli["score"]]
     links.first.click()
     page.wait_for_url(f"{base}/forecasts/authors/{cli['score'][0]['author']}")
     assert page.outside == [] and page.errors == []
@@ -227,12 +232,49 @@ def test_leaderboard_query_and_chart(page, site):
     assert page.outside == [] and page.errors == []
 
 
+def test_leaderboard_shows_policy_questions_too_few_and_the_crowd(page, site):
+    base, cli = site
+    page.goto(f"{base}/forecasts/leaderboard")
+    rows = page.locator("table.rows-and-columns tbody tr")
+    assert rows.count() == len(cli["score"]) == 6
+    ids = page.locator("table.rows-and-columns tbody td.col-author_id").all_inner_texts()
+    assert ids == [e["author"] for e in cli["score"]]
+    assert {i for i in ids if i.startswith("crowd:")} == {"crowd:median", "crowd:mean", "crowd:geo-mean-odds"}
+    assert set(page.locator("table.rows-and-columns tbody td.col-policy").all_inner_texts()) == {"time-weighted"}
+    assert set(page.locator("table.rows-and-columns tbody td.col-interval").all_inner_texts()) == {"too few"}
+    n = page.locator("table.rows-and-columns tbody td.col-n").all_inner_texts()
+    assert n == [str(e["n"]) for e in cli["score"]]
+    page.goto(f"{base}/forecasts/leaderboard?policy=first&min_n=1")
+    assert page.locator("table.rows-and-columns tbody td.col-policy").first.inner_text() == "first"
+    shot(page, "leaderboard-policy-first")
+    assert page.outside == [] and page.errors == []
+
+
+def test_author_page_compares_one_score_per_question(page, site):
+    base, cli = site
+    page.goto(f"{base}/forecasts/authors/ann")
+    table = page.locator("table.tracker-policies")
+    assert table.is_visible()
+    ann = {e["author"]: e for e in cli["score_ann"]}["ann"]
+    row = table.locator('tr[data-policy="time-weighted"]')
+    assert row.locator("td.n").inner_text() == str(ann["n"]) == "6"
+    assert row.locator("td.shrunk").inner_text() == f"{ann['shrunk_brier']:.3f}"
+    assert row.locator("td.interval").inner_text() == "too few questions"
+    assert "(on 6)" in row.locator("td.crowd").inner_text()  # the crowd's median on the same questions
+    assert table.locator("tbody tr").count() == 4  # time-weighted, first, last, mean
+    every = {e["author"]: e for e in cli["forecasts_board"]}["ann"]
+    assert page.locator("strong.n").inner_text() == str(every["n"]) == "8"  # every forecast, apart
+    shot(page, "author-ann-policies")
+    assert page.outside == [] and page.errors == []
+
+
 def test_reliability_diagram(page, site):
     base, cli = site
     page.goto(f"{base}/-/dashboards/calibration")
     drawn = marks(page, "reliability")
     bins = cli["calibration"]["bins"]
     assert drawn["mark-line role-mark layer_0_marks"] == 1  # the diagonal
+    # one forecast per (author, question) under the default policy (9 bins here, as for every forecast)
     assert drawn["mark-rule role-mark layer_1_marks"] == len(bins) == 9  # interval bars
     assert drawn["mark-symbol role-mark layer_2_marks"] == len(bins)  # a dot per bin
     assert drawn["mark-text role-mark layer_3_marks"] == len(bins)  # n per bin
@@ -242,6 +284,6 @@ def test_reliability_diagram(page, site):
     shot(page, "reliability")
     page.goto(f"{base}/-/dashboards/calibration?author=ann")
     drawn = marks(page, "reliability")
-    assert drawn["mark-symbol role-mark layer_2_marks"] == len(cli["calibration_ann"]["bins"]) == 6
+    assert drawn["mark-symbol role-mark layer_2_marks"] == len(cli["calibration_ann"]["bins"]) == 4
     shot(page, "reliability-ann")
     assert page.outside == [] and page.errors == []

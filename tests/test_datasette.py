@@ -567,10 +567,10 @@ def test_plain_datasette_serves_the_canned_queries_and_the_dashboards(ledger):
     ds = serve(ledger)  # as `datasette db/forecasts.db`: no --metadata
     queries = load_metadata()["databases"]["forecasts"]["queries"]
     assert [q["name"] for q in get(ds, "/forecasts.json").json()["queries"]] == list(queries)
-    response = get(ds, "/forecasts/leaderboard.json", params={"_shape": "array"})
+    response = get(ds, "/forecasts/leaderboard.json", params={"_shape": "array", "min_n": "1"})
     assert response.status_code == 200
     conn = sqlite3.connect(ledger)
-    scored = {r[0] for r in conn.execute("select author_id from author_scores")}
+    scored = {r[0] for r in conn.execute("select forecaster from policy_scores where policy = 'time-weighted'")}
     conn.close()
     assert scored and {r["author_id"] for r in response.json()} == scored
     page = get(ds, "/forecasts/leaderboard")
@@ -598,9 +598,9 @@ def test_a_ledger_of_any_name_serves_the_same_queries_and_charts(ds, renamed):
         assert ours.json() == get(ds, f"/forecasts/{name}.json", params={"_shape": "array"}).json()
     # the query page as the ledger named `forecasts` draws it (query-forecasts-leaderboard.html):
     # score cells with their scale
-    page = get(renamed, "/ledger/leaderboard").text
+    page = get(renamed, "/ledger/leaderboard?min_n=1").text
     assert "Leaderboard: who forecasts best?" in page
-    assert "(0..1)" in page and page.count("(0..1)") == get(ds, "/forecasts/leaderboard").text.count("(0..1)")
+    assert "(0..1)" in page and page.count("(0..1)") == get(ds, "/forecasts/leaderboard?min_n=1").text.count("(0..1)")
     # the row pages' own sections (row-forecasts-forecasts.html and its variables)
     row = get(renamed, "/ledger/forecasts/test-hanoi-01").text
     assert "tracker-row" in row
@@ -615,7 +615,7 @@ def test_a_ledger_of_any_name_serves_the_same_queries_and_charts(ds, renamed):
     assert dbs == {"ledger"}
     assert get(renamed, "/-/dashboards/calibration").status_code == 200
     chart = config["scores"]["charts"]["leaderboard"]
-    data = get(renamed, "/ledger.json", params={"sql": chart["query"], "min_n": "", "_shape": "array"})
+    data = get(renamed, "/ledger.json", params={"sql": chart["query"], "min_n": "1", "policy": "", "_shape": "array"})
     assert data.status_code == 200 and data.json()
     home = get(renamed, "/").text
     assert 'href="/ledger/leaderboard"' in home and 'href="/forecasts/' not in home

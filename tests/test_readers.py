@@ -179,14 +179,23 @@ def test_author_page_shows_record_scores_and_calibration(ds, cli):
         expected = f"{f['brier']:.3f}" if f["brier"] is not None else None
         if expected:
             assert f'<td class="score">{expected}</td>' in row
-    scores = {r["author"]: r for r in cli("score")}["ann"]
+    # one score per question under each policy, as `tracker score --policy P` has it
+    for policy in ("time-weighted", "first", "last", "mean"):
+        fair = {r["author"]: r for r in cli("score", "--policy", policy, "--min-n", "1")}["ann"]
+        row = row_html(html, "data-policy", policy)
+        assert f'<td class="n">{fair["n"]}</td>' in row
+        assert f'<td class="shrunk">{decimals(fair["shrunk_brier"])}</td>' in row
+        assert f'<td class="brier">{decimals(fair["brier"])}</td>' in row
+        assert "too few questions" in row and fair["brier_ci_low"] is None  # 6 questions
+    scores = {r["author"]: r for r in cli("score", "--policy", "forecasts")}["ann"]
     assert f'<strong class="n">{scores["n"]}</strong>' in html
     assert f'<td class="score brier">{decimals(scores["brier"])}</td>' in html
     assert f'[{decimals(scores["brier_ci_low"])}, {decimals(scores["brier_ci_high"])}]' in html
     adjusted = {r["author"]: r for r in cli("score", "--adjusted")}["ann"]
-    assert f"Difficulty-adjusted Brier <strong>{decimals(adjusted['adjusted_brier'])}</strong>" in html
-    assert f"[{decimals(adjusted['adjusted_ci_low'])}, {decimals(adjusted['adjusted_ci_high'])}]" in html
-    calibration = cli("calibration", "--author", "ann")
+    assert f"Difficulty-adjusted score <strong>{decimals(adjusted['adjusted_brier'])}</strong>" in html
+    assert adjusted["adjusted_ci_low"] is None and adjusted["questions"] == 6 and adjusted["comparable"]
+    assert "too few questions for an interval" in html and "not a Brier on 0..1" in html
+    calibration = cli("calibration", "--author", "ann", "--policy", "forecasts")
     assert calibration["source"] == "stored" and calibration["n"] == scores["n"]
     rows = re.findall(r'<tr data-bin="\d+">(.*?)</tr>', html, re.S)
     assert len(rows) == len(calibration["bins"]) == 6
@@ -231,28 +240,40 @@ def test_every_row_page_of_a_document_and_an_author_answers(ds, cli):
 LEADERBOARD_FIELDS = ("n", "brier", "brier_ci_low", "brier_ci_high", "log_score")
 
 
+LEADERBOARD_FIELDS += ("shrunk_brier", "late", "provisional_n")
+
+
 @pytest.mark.parametrize("min_n", ["", "4"])
-def test_leaderboard_is_the_cli_scoreboard(ds, cli, min_n):
-    rows = query(ds, "leaderboard", min_n=min_n) if min_n else query(ds, "leaderboard")
-    expected = cli("score", "--min-n", min_n or "1")
+@pytest.mark.parametrize("policy", ["", "first", "last", "mean"])
+def test_leaderboard_is_the_cli_scoreboard(ds, cli, min_n, policy):
+    rows = query(ds, "leaderboard", min_n=min_n, policy=policy)
+    expected = cli("score", "--min-n", min_n or "3", "--policy", policy or "time-weighted")
     assert [r["author_id"] for r in rows] == [e["author"] for e in expected]
-    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    people = [r for r in rows if not r["crowd"]]
+    assert [r["rank"] for r in people] == list(range(1, len(people) + 1))
     for r, e in zip(rows, expected, strict=True):
-        assert r["name"] == e["name"] and r["board"] == "raw"
+        assert r["name"] == e["name"] and r["board"] == "raw" and r["policy"] == (policy or "time-weighted")
         assert {k: r[k] for k in LEADERBOARD_FIELDS} == {k: e[k] for k in LEADERBOARD_FIELDS}
-    assert len(rows) == (2 if min_n == "4" else 3)
+        assert bool(r["crowd"]) == e["crowd"] == r["author_id"].startswith("crowd:")
+        assert r["interval"] == "too few"  # under 10 questions each
+        if r["crowd"]:
+            assert r["rank"] is None and r["late"] is None
+    # n counts questions: ann has 8 forecasts on 6 questions, and crowds stand on the 6 shared ones
+    assert {r["author_id"]: r["n"] for r in rows} == (
+        {"bob": 4, "ann": 6, "crowd:median": 6, "crowd:mean": 6, "crowd:geo-mean-odds": 6} if min_n == "4"
+        else {"bob": 4, "ann": 6, "cat": 3, "crowd:median": 6, "crowd:mean": 6, "crowd:geo-mean-odds": 6})
 
 
 def test_leaderboard_shows_the_top_places_ranked_over_everyone(ds, cli):
     everyone = query(ds, "leaderboard")
     top = query(ds, "leaderboard", top="2")
-    assert len(everyone) == 3 and top == everyone[:2]
+    assert len(everyone) == 6 and top == everyone[:2]
     assert query(ds, "leaderboard", top="1", min_n="4") == query(ds, "leaderboard", min_n="4")[:1]
 
 
 def test_leaderboard_adjusted_is_the_cli_adjusted_board(ds, cli):
-    rows = query(ds, "leaderboard", board="adjusted")
-    expected = cli("score", "--adjusted")
+    rows = query(ds, "leaderboard", board="adjusted", min_n="1")
+    expected = cli("score", "--adjusted", "--min-n", "1")
     assert [r["author_id"] for r in rows] == [e["author"] for e in expected]
     fields = ("n", "brier", "adjusted_brier", "adjusted_ci_low", "adjusted_ci_high")
     for r, e in zip(rows, expected, strict=True):
@@ -260,14 +281,14 @@ def test_leaderboard_adjusted_is_the_cli_adjusted_board(ds, cli):
         assert r["board"] == "difficulty-adjusted, all topics"
 
 
-def test_leaderboard_on_a_topic_is_the_cli_calibration_of_that_subset(ds, cli):
-    rows = query(ds, "leaderboard", topic="summit")
+def test_leaderboard_on_a_topic_is_the_cli_board_of_that_subset(ds, cli):
+    rows = query(ds, "leaderboard", topic="summit", min_n="1")
     assert {r["board"] for r in rows} == {"raw, topic summit"}
-    assert len(rows) == 3
+    expected = {e["author"]: e for e in cli("score", "--topic", "summit", "--min-n", "1")}
+    assert {r["author_id"] for r in rows} == set(expected)
     for r in rows:
-        subset = cli("calibration", "--author", r["author_id"], "--topic", "summit")
-        assert r["n"] == subset["n"]
-        assert r["brier"] == subset["brier"]
+        assert r["n"] == expected[r["author_id"]]["n"]
+        assert r["brier"] == pytest.approx(expected[r["author_id"]]["brier"], rel=1e-15)
         assert r["brier_ci_low"] is None  # no interval for a subset: it is not in any table
     assert [r["brier"] for r in rows] == sorted(r["brier"] for r in rows)
 
@@ -276,14 +297,17 @@ def test_leaderboard_html_shows_scores_with_their_scale(ds, cli):
     html = get(ds, "/forecasts/leaderboard").text
     for e in cli("score"):
         assert f'<td class="col-brier">{decimals(e["brier"])} (0..1)</td>' in html
+        assert f'<td class="col-shrunk_brier">{decimals(e["shrunk_brier"])} (0..1)</td>' in html
         assert f'<td class="col-log_score">{decimals(e["log_score"])} nats</td>' in html
-    assert "0.08312500000000002" not in html  # the raw float is for JSON and CSV
-    assert "0.08312500000000002" in get(ds, "/forecasts/leaderboard.csv").text
+    bob = {e["author"]: e for e in cli("score")}["bob"]
+    raw = repr(bob["brier"])
+    assert raw not in html  # the raw float is for JSON and CSV
+    assert raw in get(ds, "/forecasts/leaderboard.csv").text
 
 
 def test_head_to_head_is_the_cli_comparison(ds, cli):
-    rows = query(ds, "head_to_head", author_a="ann", author_b="Bob Brief")  # by id or by name
-    expected = cli("compare", "ann", "bob")
+    rows = query(ds, "head_to_head", author_a="ann", author_b="Bob Brief", policy="mean")  # by id or by name
+    expected = cli("compare", "ann", "bob", "--policy", "mean")
     assert [r["question_id"] for r in rows] == expected["questions"]
     assert {r["n_common"] for r in rows} == {expected["n_common"]} == {4}
     for key in ("mean_brier_a", "mean_brier_b", "mean_difference"):
@@ -417,11 +441,14 @@ def test_scores_over_time_are_the_mean_brier_per_year(ds, cli, author):
 
 def test_leaderboard_and_horizon_charts_are_the_cli_scoreboards(ds, cli):
     charts = DASHBOARDS["scores"]["charts"]
-    rows = sql(ds, charts["leaderboard"]["query"], min_n="")
-    fields = ("n", "brier", "brier_ci_low", "brier_ci_high")
-    assert [(r["author_id"], *(r[k] for k in fields)) for r in rows] == [
-        (e["author"], *(e[k] for k in fields)) for e in cli("score")]
-    assert [r["author_id"] for r in sql(ds, charts["leaderboard"]["query"], min_n="4")] == ["bob", "ann"]
+    fields = ("n", "brier", "brier_ci_low", "brier_ci_high", "shrunk_brier")
+    for policy in ("", "first", "last", "mean"):
+        rows = sql(ds, charts["leaderboard"]["query"], min_n="", policy=policy)
+        assert [(r["author_id"], *(r[k] for k in fields)) for r in rows] == [
+            (e["author"], *(e[k] for k in fields)) for e in cli("score", "--policy", policy or "time-weighted")]
+    people = [r["author_id"] for r in sql(ds, charts["leaderboard"]["query"], min_n="4", policy="")
+              if not r["crowd"]]
+    assert people == ["bob", "ann"]
     rows = sql(ds, charts["adjusted"]["query"], min_n="")
     assert [(r["author_id"], r["brier"], r["brier_ci_low"], r["brier_ci_high"]) for r in rows] == [
         (e["author"], e["adjusted_brier"], e["adjusted_ci_low"], e["adjusted_ci_high"])
@@ -430,7 +457,7 @@ def test_leaderboard_and_horizon_charts_are_the_cli_scoreboards(ds, cli):
     expected = cli("score", "--by", "horizon")
     assert set(rows) == {e["horizon"] for e in expected}
     for e in expected:
-        assert tuple(rows[e["horizon"]][k] for k in fields) == tuple(e[k] for k in fields)
+        assert tuple(rows[e["horizon"]][k] for k in fields[:4]) == tuple(e[k] for k in fields[:4])
     horizon_order = charts["horizon"]["display"]["layer"][1]["encoding"]["x"]["sort"]
     assert [e["horizon"] for e in expected] == [b for b in horizon_order if b in rows]
 

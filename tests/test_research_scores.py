@@ -73,7 +73,7 @@ def test_horizon_buckets(two_authors):
 
 
 def test_calibration_matches_sklearn_and_the_identity(two_authors):
-    result = reports.calibration(two_authors, author="ann")
+    result = reports.calibration(two_authors, author="ann", policy="forecasts")
     rows = list(two_authors.query("select s.probability p, s.outcome = 'yes' y from forecast_scores s "
                                   "join forecast_authors fa on fa.forecast_id = s.forecast_id "
                                   "where fa.author_id = 'ann'"))
@@ -97,7 +97,7 @@ def test_calibration_matches_sklearn_and_the_identity(two_authors):
 
 def test_stored_calibration_equals_computed(two_authors):
     for kwargs in ({}, {"author": "bob"}, {"topic": "t1"}):
-        stored = reports.calibration(two_authors, **kwargs)
+        stored = reports.calibration(two_authors, **kwargs, policy="forecasts")
         rows = reports._scored(two_authors, author=kwargs.get("author"), topic=kwargs.get("topic"))
         table, summary = board.calibration([p for p, _ in rows], [y for _, y in rows], 10)
         assert stored["bins"] == table

@@ -14,6 +14,7 @@ import typer
 
 from tracker import __version__
 from tracker.errors import TrackerError
+from tracker.inputs import check_argument
 
 app = typer.Typer(
     help="Record the forecasts in published analysis, resolve them with evidence, and score them.",
@@ -39,6 +40,8 @@ def command(fn):
 
         token = COMMAND.set(describe_command(fn.__name__, kwargs))  # filed with every change made
         try:
+            for name, value in kwargs.items():  # every command's values, checked in one place
+                check_argument(name.replace("_", "-"), value)
             return fn(*args, **kwargs)
         except TrackerError as e:
             typer.echo(f"Error: {e}", err=True)

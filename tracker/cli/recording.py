@@ -77,10 +77,22 @@ def import_(
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
                 progress_bar=on_terminal, same_person=declared)
         show(as_json, result, lambda: progress.summary_text(result))
+        _say_late(conn, as_json)
         return
     else:
         raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(dispatch.KINDS)}")
     show(as_json, result, lambda: output.import_summary(result))
+    _say_late(conn, as_json)
+
+
+def _say_late(conn, as_json: bool) -> None:
+    """The ledger's late forecasts (made once their outcome was known): kept, never scored (issue 16)."""
+    from tracker.scores import reports
+
+    late = reports.late_count(conn)
+    if late and not as_json:
+        typer.echo(f"late: {late} forecast(s) in the ledger made once their outcome was known: kept, not scored "
+                   "(`tracker score` counts them per author)")
 
 
 @app.command()

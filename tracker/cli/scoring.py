@@ -55,30 +55,72 @@ def authors(
     show(as_json, rows, lambda: output.authors(rows))
 
 
+PolicyOption = Annotated[str | None, typer.Option(
+    "--policy", help="How an author's forecasts on one question make their one score on it: time-weighted "
+                     "(the default), first, last (the last before the outcome was known) or mean; or forecasts, "
+                     "every forecast as published.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print the board as CSV instead of a table.")]
+
+
+def _show(as_json: bool, as_csv: bool, rows, text) -> None:
+    from tracker.cli import text as output
+
+    if as_csv:
+        typer.echo(output.csv_rows(rows if isinstance(rows, list) else [rows]), nl=False)
+    else:
+        show(as_json, rows, text)
+
+
 @app.command()
 @command
 def score(
     by: Annotated[str, typer.Option(help="Group by author, document, question, topic or horizon.")] = "author",
+    policy: PolicyOption = None,
+    topic: Annotated[str | None, typer.Option(
+        help="With --by author: only questions with this topic, the board fitted on them.")] = None,
     adjusted: Annotated[bool, typer.Option(
         "--adjusted", help="The difficulty-adjusted board (two-way fixed effects over authors and questions).")]
     = False,
-    min_n: Annotated[int, typer.Option("--min-n", help="Leave out groups with fewer scored forecasts.")] = 1,
+    method: Annotated[str, typer.Option(
+        help="With --adjusted: tracker (the two-way fixed-effects fit) or forecastbench (ForecastBench's published "
+             "leaderboard method: dataset and market halves, averaged).")] = "tracker",
+    min_n: Annotated[int | None, typer.Option(
+        "--min-n", help="Leave out rows with a smaller n (questions on the author boards; default 3 there, "
+                        "1 for the forecast-level groups).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ):
-    """Mean scores per group with n and 95 % intervals: Brier (0..1, lower is better), log, skill."""
+    """Scores per group with n and 95 % intervals: Brier (0..1, lower is better), log, skill. By
+    author, each question counts once, scored by --policy, with the crowd's aggregates as benchmark
+    rows, ranked by a shrinkage estimate with the raw mean beside it (docs/scoring.md)."""
     from tracker.cli import text as output
-    from tracker.scores import reports
+    from tracker.scores import fair, reports
 
     conn = open_for_reading(db)
+    if by != "author" and (topic or (policy and policy != reports.FORECASTS)):
+        raise TrackerError(f"--by {by}: scores every forecast; --policy and --topic go with --by author")
     if adjusted:
         if by != "author":
             raise TrackerError("--adjusted: goes with --by author")
-        rows = reports.adjusted_table(conn, min_n=min_n)
-        show(as_json, rows, lambda: output.adjusted(rows))
+        if method == "forecastbench":
+            rows = reports.forecastbench_table(conn, reports.check_policy(policy or "time-weighted"),
+                                               min_n=1 if min_n is None else min_n)
+            _show(as_json, as_csv, rows, lambda: output.forecastbench(rows))
+            return
+        if method != "tracker":
+            raise TrackerError(f"--method {method!r}: choose tracker or forecastbench")
+        rows = reports.adjusted_table(conn, min_n=fair.DEFAULT_MIN_N if min_n is None else min_n)
+        _show(as_json, as_csv, rows, lambda: output.adjusted(rows))
+    elif by == "author" and (policy or "time-weighted") != reports.FORECASTS:
+        rows = reports.policy_table(conn, reports.check_policy(policy or "time-weighted"),
+                                    min_n=fair.DEFAULT_MIN_N if min_n is None else min_n, topic=topic)
+        _show(as_json, as_csv, rows, lambda: output.policy_board(rows))
     else:
-        rows = reports.score_table(conn, by, min_n=min_n)
-        show(as_json, rows, lambda: output.scores(by, rows))
+        if topic:
+            raise TrackerError("--topic: goes with a policy (--policy forecasts has no per-topic author board)")
+        rows = reports.score_table(conn, by, min_n=1 if min_n is None else min_n)
+        _show(as_json, as_csv, rows, lambda: output.scores(by, rows))
 
 
 @app.command()
@@ -88,16 +130,23 @@ def calibration(
     document: Annotated[str | None, typer.Option(help="Only forecasts from this document id.")] = None,
     topic: Annotated[str | None, typer.Option(help="Only forecasts on questions with this topic.")] = None,
     bins: Annotated[int, typer.Option(help="Number of equal-width probability bins.")] = 10,
+    policy: PolicyOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ):
     """Calibration table (n, mean forecast, observed frequency with a Wilson 95 % interval per bin),
-    the Murphy decomposition with Stephenson's within-bin terms, the Yates decomposition and ROC AUC."""
+    the Murphy decomposition with Stephenson's within-bin terms, the Yates decomposition and ROC AUC.
+    Under a policy each (author, question) is one forecast; --policy forecasts takes every forecast."""
     from tracker.cli import text as output
     from tracker.scores import reports
 
-    result = reports.calibration(open_for_reading(db), author=author, document=document, topic=topic, bins=bins)
-    show(as_json, result, lambda: output.calibration(result))
+    result = reports.calibration(open_for_reading(db), author=author, document=document, topic=topic, bins=bins,
+                                 policy=policy or "time-weighted")
+    if as_csv:
+        typer.echo(output.csv_rows(result["bins"]), nl=False)
+    else:
+        show(as_json, result, lambda: output.calibration(result))
 
 
 @app.command()
@@ -107,16 +156,20 @@ def compare(
     author_b: Annotated[str, typer.Argument(help="Author B (id or name).")],
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap, so the interval can be reproduced.")] = 0,
     samples: Annotated[int, typer.Option(help="Bootstrap resamples of the common questions.")] = 10000,
+    policy: PolicyOption = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ):
-    """A against B on the questions both answered: mean Brier difference (A − B) with a bootstrap and
-    a paired-t 95 % interval and a p-value."""
+    """A against B on the questions both answered, each scored once per question by --policy: mean
+    Brier difference (A − B) with a bootstrap and a paired-t 95 % interval and a p-value."""
     from tracker.cli import text as output
     from tracker.scores import reports
 
-    result = reports.compare(open_for_reading(db), author_a, author_b, seed=seed, n_boot=samples)
-    show(as_json, result, lambda: output.comparison(result))
+    result = reports.compare(open_for_reading(db), author_a, author_b, seed=seed, n_boot=samples,
+                             policy=policy or "time-weighted")
+    _show(as_json, as_csv, {k: v for k, v in result.items() if k != "questions"} if as_csv else result,
+          lambda: output.comparison(result))
 
 
 @app.command()

@@ -1,6 +1,22 @@
-"""Plain-text tables for people. Scripts use --json instead."""
+"""Plain-text tables for people. Scripts use --json (or --csv) instead."""
 
 from __future__ import annotations
+
+import csv
+import io
+import json
+
+
+def csv_rows(rows: list[dict]) -> str:
+    """Rows as CSV with a header, every column any row has; lists and dicts as JSON, None empty."""
+    columns = list(dict.fromkeys(c for r in rows for c in r))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow(["" if r.get(c) is None else json.dumps(r[c]) if isinstance(r.get(c), (list, dict))
+                         else r[c] for c in columns])
+    return out.getvalue()
 
 
 def _fmt(v, kind: str = "") -> str:
@@ -88,20 +104,80 @@ def scores(by: str, rows: list[dict]) -> str:
     return table(rows, cols) + "\n" + note
 
 
+_WHY_NO_INTERVAL = {"too few": "too few", "no spread": "– (all equal)", None: "–"}
+
+
+def policy_board(rows: list[dict]) -> str:
+    """The fair board: one row per forecaster, n counting questions, crowd rows marked."""
+    if not rows:
+        return "No author has enough scored questions yet (see --min-n): resolve some questions first."
+    for r in rows:
+        r["who"] = r["author"] + (" *" if r["crowd"] else "")
+        r["name_shown"] = "crowd benchmark" if r["crowd"] else r["name"]
+        r["interval_shown"] = (f"[{r['brier_ci_low']:.3f}, {r['brier_ci_high']:.3f}]"
+                               if r["brier_ci_low"] is not None else _WHY_NO_INTERVAL.get(r["interval_method"], "–"))
+        r["provisional"] = (f"{r['provisional_brier']:.3f} (n {r['provisional_n']})" if r["provisional_n"] else None)
+    cols = [("rank", "rank", ""), ("who", "author", ""), ("name_shown", "name", ""), ("n", "n", ""),
+            ("shrunk_brier", "Brier, shrunk", ""), ("brier", "Brier (0..1)", ""),
+            ("interval_shown", "95 % interval", ""), ("log_score", "log (nats)", ""), ("late", "late", "")]
+    if any(r["provisional_n"] for r in rows):
+        cols.append(("provisional", "provisional Brier", ""))
+    r0 = rows[0]
+    topic = f", topic {r0['topic']}" if r0.get("topic") else ""
+    note = (f"Policy {r0['policy']}{topic}: each question counts once (n = questions). "
+            "Brier on 0..1, lower is better;\n"
+            "0.25 = always saying 50 %. Ranked by the shrunk Brier: the Brier expected on a question of average\n"
+            "difficulty, the author's lead over everyone on the same questions shrunk the more the fewer the\n"
+            "questions (empirical Bayes, Efron & Morris 1975); the raw mean beside it. Interval: bootstrap\n"
+            f"over questions, none below {MIN_INTERVAL_N} questions (too few). * = crowd aggregate, a benchmark,\n"
+            "not a person, unranked. late = forecasts made once the outcome was known, never scored.")
+    if any(r["provisional_n"] for r in rows):
+        note += "\nProvisional: questions resolved to a probability (e.g. a market's value), kept apart."
+    if r0.get("stale_writes"):
+        note += (f"\nFitted {r0['fitted_at']}; {r0['stale_writes']} outcome change(s) since are not in it yet:"
+                 " `tracker rescore` refits it.")
+    return table(rows, cols) + "\n" + note
+
+
+#: the smallest n with an interval (tracker.scores.fair.MIN_INTERVAL_N, repeated to keep this module light)
+MIN_INTERVAL_N = 10
+
+
 def adjusted(rows: list[dict]) -> str:
     if not rows:
         return "No scored forecasts yet: resolve some questions first."
     for r in rows:
-        r["interval"] = _interval(r["adjusted_ci_low"], r["adjusted_ci_high"])
-    cols = [("author", "author", ""), ("name", "name", ""), ("n", "n", ""), ("questions", "questions", ""),
-            ("brier", "raw Brier", ""), ("adjusted_brier", "adjusted Brier (0..1)", ""),
-            ("interval", "95 % interval", "")]
-    note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects, as ForecastBench);\n"
-            "it compares authors who answered different questions. Lower is better.")
+        r["interval"] = (f"[{r['adjusted_ci_low']:+.3f}, {r['adjusted_ci_high']:+.3f}]"
+                         if r["adjusted_ci_low"] is not None else r["interval_method"])
+        r["adjusted_shown"] = f"{r['adjusted_brier']:+.3f}"
+        r["group_shown"] = str(r["group"]) if r["comparable"] else "not comparable"
+    cols = [("group_shown", "group", ""), ("author", "author", ""), ("name", "name", ""), ("n", "n", ""),
+            ("brier", "raw Brier (0..1)", ""), ("adjusted_shown", "adjusted", ""), ("interval", "95 % interval", "")]
+    note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects), one score per question\n"
+            "(policy time-weighted). It is not a Brier on 0..1: it is a difference on the Brier's scale, below 0\n"
+            "for beating the average on hard questions. Lower is better. Scores compare only within a group of\n"
+            "authors linked by common questions; 'not comparable': shares no question with anyone. Interval:\n"
+            f"bootstrap over questions (200 refits), none below {MIN_INTERVAL_N} questions (too few).")
     if rows[0]["stale_writes"]:
         note += (f"\nFitted {rows[0]['fitted_at']}; {rows[0]['stale_writes']} outcome change(s) since are not in it yet"
                  " (one fit covers every author, so single outcomes on a large ledger do not refit it):"
                  " `tracker rescore` refits it.")
+    return table(rows, cols) + "\n" + note
+
+
+def forecastbench(rows: list[dict]) -> str:
+    if not rows:
+        return "No ForecastBench questions scored yet (import a forecast set with --kind forecastbench)."
+    for r in rows:
+        r["who"] = r["author"] + (" *" if r["crowd"] else "")
+        for h in ("dataset", "market", "market_unresolved"):
+            r[f"{h}_shown"] = f"{r[f'{h}_brier']:.3f} (N={r[f'{h}_n']})" if r[f"{h}_n"] else "–"
+    cols = [("who", "author", ""), ("dataset_shown", "Dataset", ""), ("market_shown", "Market (resolved)", ""),
+            ("overall_resolved_brier", "Overall resolved", ""), ("market_unresolved_shown", "Market (unresolved)", "")]
+    note = ("ForecastBench's leaderboard method (src/leaderboard/main.py, get_leaderboard_entry, commit 153a7a03):\n"
+            "mean Brier (0..1) over resolved dataset questions and over resolved market questions; overall = the mean\n"
+            "of the two. Unresolved markets are scored against their current value, provisionally, and kept apart.\n"
+            "* = crowd aggregate. Today's ForecastBench boards rank by a difficulty-adjusted Brier index: not this.")
     return table(rows, cols) + "\n" + note
 
 
@@ -114,8 +190,10 @@ def calibration(result: dict) -> str:
     text = table(result["bins"], [("range", "forecast", ""), ("n", "n", ""), ("mean_forecast", "mean forecast", ""),
                                   ("observed", "observed", ""), ("interval", "95 % interval (Wilson)", "")])
     r = result
-    auc = "–" if r["auc"] is None else f"{r['auc']:.3f}"
-    lines = [text, "",
+    auc = "too few" if r["auc"] is None else f"{r['auc']:.3f}"
+    unit = ("every forecast as published" if r.get("policy", "forecasts") == "forecasts"
+            else f"one forecast per (author, question), policy {r['policy']}")
+    lines = [text, "", f"n counts {unit}.",
              f"n {r['n']}  Brier (0..1) {r['brier']:.4f} = REL {r['reliability']:.4f} − RES {r['resolution']:.4f}"
              f" + UNC {r['uncertainty']:.4f} + WBV {r['within_bin_variance']:.4f}"
              f" − WBC {r['within_bin_covariance']:.4f}",
@@ -131,8 +209,17 @@ def comparison(r: dict) -> str:
     def f(v):
         return "–" if v is None else f"{v:.4f}"
 
+    policy = r.get("policy", "forecasts")
+    unit = "each forecast as published, averaged per question" if policy == "forecasts" else f"policy {policy}"
+    why = {"too few": f"too few common questions for an interval (fewer than {MIN_INTERVAL_N})",
+           "no spread": "every difference is the same: no interval"}.get(r.get("interval_method") or "")
+    lines = [
+        f"{r['author_a']} vs {r['author_b']} on {r['n_common']} common question(s), Brier on 0..1, {unit}",
+        f"  mean Brier A {f(r['brier_a'])}, B {f(r['brier_b'])}; difference A − B {f(r['mean_difference'])}"]
+    if why:
+        return "\n".join([*lines, f"  {why}", "  A negative difference means A was more accurate."])
     return "\n".join([
-        f"{r['author_a']} vs {r['author_b']} on {r['n_common']} common question(s), Brier on 0..1",
+        lines[0],
         f"  mean Brier A {f(r['brier_a'])}, B {f(r['brier_b'])}; difference A − B {f(r['mean_difference'])}",
         f"  95 % bootstrap interval [{f(r['ci_low'])}, {f(r['ci_high'])}]"
         f" (seed {r['seed']}, {r['bootstrap_samples']} resamples)",

@@ -66,8 +66,8 @@ def import_file(db: Ledger, path: str | Path, kind: str, *, note: str | None = N
         with ProgressBar(progress_bar, adapter.size, f"{path.name} (forecasts)") as progress:
             forecasts = import_forecasts(db, path, progress, rows=adapter.forecasts(), position=adapter.position,
                                          kind=kind, **options)
-        dropped = dict(adapter.dropped)
         with ProgressBar(progress_bar, adapter.size, f"{path.name} (outcomes)") as progress:
             outcomes = import_outcomes(db, path, progress, rows=adapter.outcomes(), position=adapter.position,
                                        kind=f"{kind}-outcomes", **options)
+        dropped = dict(adapter.dropped)  # after both passes: either may leave rows out
     return {"forecasts": forecasts, "outcomes": outcomes, "dropped": dropped}

@@ -220,8 +220,9 @@ def import_forecasts(db: Ledger, path: str | Path, progress: Callable[[int], Non
     path = Path(path)
     columns = Columns(FORECAST_REQUIRED, FORECAST_OPTIONAL)
     run = Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0,
-                          "questions_created": 0, "authors_created": 0}, skip_invalid, on_reject, progress, position,
-               sha256)
+                          "questions_created": 0, "questions_updated": 0, "authors_created": 0}, skip_invalid,
+               on_reject, progress, position, sha256)
+    run.follows_source = kind != "forecasts"  # an adapter's rows: its source owns its questions
     return import_table(run, rows, partial(_parse_forecast, columns=columns), _forecast_chunk,
                    _FORECAST_TEMP, _FORECAST_TEMP_TABLES, kind, note, flush=_write_forecasts)
 
@@ -259,7 +260,7 @@ def _forecast_chunk(run: Run, batch: list) -> None:
             if rec.doc and rec.doc not in known_docs:
                 raise TrackerError(f"{where}: unknown document {rec.doc!r}; import its record first")
             q = questions.get(rec.qid)
-            after, created = _question_after(q, rec, where, path)
+            after, created = _question_after(q, rec, where, path, run.follows_source)
             if rec.fid in seen:
                 first_line, first = seen[rec.fid]
                 if first != _digest(rec):
@@ -276,6 +277,8 @@ def _forecast_chunk(run: Run, batch: list) -> None:
             created_questions[rec.qid] = after
             run.counts["questions_created"] += 1
         elif after is not q:
+            if after.get("edited") and not (q or {}).get("edited"):
+                run.counts["questions_updated"] += 1
             if rec.qid in created_questions:
                 created_questions[rec.qid] = after
             else:
@@ -346,16 +349,19 @@ def _partial_checks(err: TrackerError, run: Run, questions: dict, known_docs: se
         return TrackerError(f"{where}: unknown document {partial.doc!r}; import its record first")
     if stage >= _AFTER_QUESTION:
         try:
-            _question_after(questions.get(partial.qid), partial, where, run.path)
+            _question_after(questions.get(partial.qid), partial, where, run.path, run.follows_source)
         except TrackerError as e:
             return e
     return None
 
 
-def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> tuple[dict, bool]:
+def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path,
+                    follow: bool = False) -> tuple[dict, bool]:
     """The question as it is after this row (a new dict when it changes), and whether the row
     creates it. A table never silently rewrites a question: other wording or another deadline is
-    an error; topics are added, a missing deadline and a placeholder title are filled in."""
+    an error; topics are added, a missing deadline and a placeholder title are filled in. An
+    adapter's rows `follow` their source, which owns its questions: a title or deadline edited
+    there is taken (kept in the audit trail, and counted as questions_updated)."""
     qid, title, resolve_by = rec.qid, rec.title, rec.resolve_by
     options = None if rec.options is None else json.dumps(rec.options, ensure_ascii=False)
     if q is None:
@@ -371,12 +377,16 @@ def _question_after(q: dict | None, rec: _Forecast, where: str, path: Path) -> t
         raise TrackerError(f"{where}: question {qid} has the options {', '.join(json.loads(q['options']))} "
                            f"in the database, not {', '.join(rec.options or [])}")
     placeholder = q["title"] == qid and q["note"]
-    if title is not None and title != q["title"] and not placeholder:
-        raise TrackerError(f"{where}: question {qid} is worded differently in the database")
-    if resolve_by is not None and q["resolve_by"] not in (None, resolve_by):
-        raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, "
-                           f"not {resolve_by}")
     change: dict[str, object] = {}
+    if title is not None and title != q["title"] and not placeholder:
+        if not follow:
+            raise TrackerError(f"{where}: question {qid} is worded differently in the database")
+        change.update({"title": title, "edited": True})
+    if resolve_by is not None and q["resolve_by"] not in (None, resolve_by):
+        if not follow:
+            raise TrackerError(f"{where}: question {qid} has resolve_by {q['resolve_by']} in the database, "
+                               f"not {resolve_by}")
+        change.update({"resolve_by": resolve_by, "edited": True})
     if rec.topics:
         have = q["topic_list"]
         if have is None:

@@ -24,8 +24,8 @@ OUTCOME_OPTIONAL = ["evidence", "note", "recorded_by"]
 _OUTCOME_TEMP = (
     "create temp table _import_seen_questions (question_id text primary key, line text not null) without rowid",
     """create temp table _import_outcomes (
-        id integer primary key, question_id text not null, outcome text not null, resolved_on text not null,
-        recorded_by text, note text)""",
+        id integer primary key, question_id text not null, action text not null, outcome text not null,
+        resolved_on text not null, recorded_by text, note text)""",
     """create temp table _import_evidence (
         outcome_id integer not null, position integer not null, url text not null)""",
     "create temp table _import_touched (question_id text primary key) without rowid",
@@ -40,7 +40,9 @@ def import_outcomes(db: Ledger, path: str | Path, progress: Callable[[int], None
                     kind: str = "outcomes", sha256: str | None = None) -> dict:
     """Import an outcomes table. A row that repeats the outcome in force is unchanged; a row for a
     question with a different outcome in force is an error (corrections go through `tracker resolve
-    --correct`, so a table can never silently overturn an outcome)."""
+    --correct`, so a table can never silently overturn an outcome). An adapter's rows follow their
+    source, which owns its questions: an outcome changed there (re-resolved, or a market's value
+    moved) is appended as a correction, counted as `corrected` and kept in the outcome log."""
     path = Path(path)
     columns = Columns(OUTCOME_REQUIRED, OUTCOME_OPTIONAL)
 
@@ -48,8 +50,9 @@ def import_outcomes(db: Ledger, path: str | Path, progress: Callable[[int], None
         columns.check(where, row)
         return record_id(row["question_id"], f"{where}: question_id"), row
 
-    run = Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0},
+    run = Run(db, path, {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "corrected": 0},
                skip_invalid, on_reject, progress, position, sha256)
+    run.follows_source = kind != "outcomes"
     return import_table(run, rows, parse, _outcome_chunk, _OUTCOME_TEMP, _OUTCOME_TEMP_TABLES, kind, note)
 
 
@@ -84,40 +87,46 @@ def _outcome_chunk(run: Run, batch: list) -> None:
             on = moment(row["resolved_on"], f"{where}: resolved_on")
             links = [values.url(u, f"{where}: evidence")
                      for u in split(str(row.get("evidence") or "").replace(" ", ";"))]
-            now = current.get(qid)
-            if now and not (now["outcome"] == out and now["resolved_on"] == on):
+            now = current.get(qid) or {}
+            changed = bool(now) and not (now["outcome"] == out and now["resolved_on"] == on)
+            if changed and not run.follows_source:
                 raise TrackerError(
                     f"{where}: question {qid} is already resolved {now['outcome']!r} on "
                     f"{now['resolved_on']}; correct it with `tracker resolve {qid} --correct`")
-            if not now:
-                problem = odd_date(qid, on, first.get(qid))
+            if not now or changed:
+                # an adapter's source owns its questions and their dates; a table of the user's is checked
+                problem = None if run.follows_source else odd_date(qid, on, first.get(qid))
                 if problem:
                     raise TrackerError(f"{where}: resolved_on: {problem}; if it is right, record it with "
                                        f"`tracker resolve {qid} --accept-date --note TEXT`")
                 recorded_by = values.text(row.get("recorded_by"), f"{where}: recorded_by")
                 row_note = values.text(row.get("note"), f"{where}: note")
+                if changed:
+                    row_note = (row_note + " " if row_note else "") + \
+                        f"(changed at the source, {path.name}: was {now['outcome']} on {now['resolved_on']})"
         except TrackerError as e:
             run.reject(label, e)
             continue
         seen[qid] = str(label)
         staged_seen.append((qid, str(label)))
-        if now:
+        if now and not changed:
             run.counts["unchanged"] += 1
             continue
-        staged.append((next_id, qid, out, on, recorded_by, row_note))
+        run.counts["corrected" if changed else "created"] += 1
+        staged.append((next_id, qid, "correct" if changed else "resolve", out, on, recorded_by, row_note))
         evidence += [(next_id, i, url) for i, url in enumerate(links, 1)]
         next_id += 1
     db.executemany("insert into temp._import_seen_questions (question_id, line) values (?, ?)", staged_seen)
     if not staged:
         return
-    db.executemany("insert into temp._import_outcomes (id, question_id, outcome, resolved_on, recorded_by, note) "
-                     "values (?, ?, ?, ?, ?, ?)", staged)
+    db.executemany("insert into temp._import_outcomes (id, question_id, action, outcome, resolved_on, recorded_by, "
+                   "note) values (?, ?, ?, ?, ?, ?, ?)", staged)
     db.executemany("insert into temp._import_evidence (outcome_id, position, url) values (?, ?, ?)", evidence)
-    run.counts["created"] += db.execute("""
+    db.execute("""
         insert into main.outcomes (id, question_id, action, outcome, resolved_on, recorded_by, recorded_at, note,
                                    source)
-        select id, question_id, 'resolve', outcome, resolved_on, recorded_by, null, note, 'table'
-        from temp._import_outcomes order by id""").rowcount
+        select id, question_id, action, outcome, resolved_on, recorded_by, null, note, 'table'
+        from temp._import_outcomes order by id""")
     db.execute("""
         insert into main.outcome_evidence (outcome_id, position, url, summary)
         select outcome_id, position, url, null from temp._import_evidence order by outcome_id, position""")

@@ -50,7 +50,12 @@ class ProgressBar:
 def _counts_text(c: dict) -> str:
     text = ", ".join(f"{c.get(k, 0)} {k}" for k in ("read", "created", "updated", "unchanged", "rejected"))
     new = [f"{c[k]} {k.split('_')[0]}" for k in ("questions_created", "authors_created") if c.get(k)]
-    return text + (f" (new: {', '.join(new)})" if new else "")
+    text += f" (new: {', '.join(new)})" if new else ""
+    if c.get("questions_updated"):
+        text += f" ({c['questions_updated']} question(s) edited at the source: title or deadline taken)"
+    if c.get("corrected"):
+        text += f" ({c['corrected']} outcome(s) changed at the source: recorded as corrections)"
+    return text
 
 
 def summary_text(result: dict) -> str:

@@ -53,6 +53,7 @@ class Run:
         self.skip_invalid, self.on_reject, self.progress, self.position = skip_invalid, on_reject, progress, position
         self.rejects: list[dict] = []
         self.seq = 0  # the last staged row's number, across chunks
+        self.follows_source = False  # rows of an adapter, whose source owns what it exports
         self.state: dict = {}  # what a kind of table carries from chunk to chunk (bounded by people, not rows)
 
     def reject(self, label: object, error: TrackerError) -> None:

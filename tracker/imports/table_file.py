@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tracker import inputs
 from tracker.errors import TrackerError
 
 #: a row as a source gives it: (where it is, e.g. a line number; the row, or the error reading it)
@@ -30,10 +30,7 @@ class TableFile:
         if suffix not in (".csv", ".jsonl", ".ndjson"):
             raise TrackerError(f"{self.path}: unknown table type {suffix or '(none)'!r}; use .csv or .jsonl")
         self.csv = suffix == ".csv"
-        try:
-            self.size = self.path.stat().st_size
-        except OSError as e:
-            raise TrackerError(f"{self.path}: cannot read ({e.strerror})") from None
+        self.size = inputs.regular_file(self.path).stat().st_size
         self._raw: io.BufferedReader | None = None
 
     def position(self) -> int:
@@ -56,7 +53,7 @@ class TableFile:
             try:
                 yield from (self._csv_rows(stream) if self.csv else self._jsonl_rows(stream))
             except UnicodeDecodeError as e:
-                raise TrackerError(f"{path}: not UTF-8 text (byte {e.start})") from None
+                raise TrackerError(f"{path}: not UTF-8 text (byte {e.start} of its line)") from None
             except csv.Error as e:
                 raise TrackerError(f"{path}: broken CSV ({e})") from None
 
@@ -66,6 +63,9 @@ class TableFile:
         if not header:
             raise TrackerError(f"{self.path}: file is empty")
         fields = [h.strip() for h in header]
+        doubled = next((f for i, f in enumerate(fields) if f in fields[:i]), None)
+        if doubled is not None:
+            raise TrackerError(f"{self.path}:1: column {doubled!r} appears twice in the header")
         if self.check_header:
             self.check_header(fields)
         width = len(fields)
@@ -84,9 +84,9 @@ class TableFile:
                 continue
             seen = True
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield n, TrackerError(f"{self.path}:{n}: broken JSON ({e.msg})")
+                row = inputs.load_json(line, f"{self.path}:{n}", unique_keys=True)
+            except TrackerError as e:
+                yield n, e
                 continue
             if not isinstance(row, dict):
                 yield n, TrackerError(f"{self.path}:{n}: expected {self.jsonl_object} per line")

@@ -37,8 +37,10 @@ def sha256_bytes(data: bytes) -> str:
 
 def sha256_file(path: Path) -> str:
     """A file's SHA-256, read in pieces (a table or a published ledger can be large)."""
+    from tracker import inputs
+
     try:
-        with path.open("rb") as f:
+        with inputs.regular_file(path).open("rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as e:
         raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
@@ -46,10 +48,9 @@ def sha256_file(path: Path) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     """A file's bytes, with a one-line error for a file that cannot be read or holds nothing."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
+    from tracker import inputs
+
+    data = inputs.read_bytes(path)
     if not data.strip():
         raise TrackerError(f"{path}: file is empty")
     return data
@@ -58,12 +59,10 @@ def _read_bytes(path: Path) -> bytes:
 def read_text_file(path: str | Path) -> tuple[str, str]:
     """(text, sha256 of the raw bytes) of a UTF-8 text file, with a one-line error for anything else."""
     path = Path(path)
+    from tracker import inputs
+
     data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise TrackerError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    return text, sha256_bytes(data)
+    return inputs.decode(data, path), sha256_bytes(data)
 
 
 def find_quote(text: str, quote: str) -> int:
@@ -250,15 +249,12 @@ def side_file(path: str | Path) -> Path:
 
 def read_side_file(path: str | Path) -> dict:
     """Metadata from FILE.meta.yml beside FILE (an empty dict when there is none)."""
-    import yaml
+    from tracker import inputs
 
     meta_path = side_file(path)
     if not meta_path.exists():
         return {}
-    try:
-        data = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise TrackerError(f"{meta_path}: cannot read metadata ({type(e).__name__})") from None
+    data = inputs.read_yaml(meta_path)[1]
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -439,16 +435,13 @@ def _date_line(body: str) -> str | None:
 def _markdown(path: Path, raw: str) -> tuple[str, dict]:
     """Markdown: YAML front matter as metadata, markup dropped (headings, emphasis, links, images);
     without a date in the front matter, a line near the top that is a date."""
-    import yaml
+    from tracker import inputs
 
     meta: dict = {}
     body = raw
     m = re.match(r"^---\s*\n(.*?)\n---\s*\n", raw, re.S)
     if m:
-        try:
-            front = yaml.safe_load(m.group(1)) or {}
-        except yaml.YAMLError:
-            raise TrackerError(f"{path}: broken YAML front matter") from None
+        front = inputs.load_yaml(m.group(1), f"{path} (front matter)", first_line=2) or {}
         if isinstance(front, dict):
             meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in front.items()
                     if k in METADATA_FIELDS and v is not None}
@@ -480,6 +473,9 @@ def check_metadata(meta: dict, where: str) -> dict:
     from tracker import values
 
     out = dict(meta)
+    for field in DOCUMENT_COLUMNS:  # text, whatever front matter or a side file made of it
+        if out.get(field) is not None and field != "published_on":
+            out[field] = values.text(out[field], f"{where} {field}")
     if out.get("id") is not None:
         out["id"] = values.record_id(out["id"], f"{where} id")
     if out.get("published_on") is not None:

@@ -25,8 +25,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from tracker import inputs
 from tracker.errors import TrackerError
 
 SCALES_ENV = "TRACKER_SCALES"
@@ -279,16 +278,7 @@ def parse_scale(data: object, where: str, *, shipped: bool = False) -> Scale:
 
 
 def _read_scale_file(path: Path, shipped: bool) -> Scale:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise TrackerError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark else ""
-        raise TrackerError(f"{path}{at}: broken YAML ({getattr(e, 'problem', None) or e})") from None
+    data = inputs.read_yaml(path)[1]
     scale = parse_scale(data, str(path), shipped=shipped)
     if scale.name != path.stem:
         raise TrackerError(f"{path}: name {scale.name!r} differs from the file name {path.stem!r}")

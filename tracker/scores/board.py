@@ -27,13 +27,13 @@ import datetime as dt
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING
 
 from tracker.scores import calibration as calib
-from tracker.scores import fits, rules
+from tracker.scores import fits, rules, unit
 from tracker.scores import sums as sufficient
 from tracker.scores import terms as t
 from tracker.stages import stage
@@ -47,10 +47,11 @@ CALIBRATION_BINS = 10
 _BATCH = 20_000
 
 #: Scored (author, forecast) pairs up to which a single write refits the difficulty-adjusted
-#: board in its own transaction; above it, see board_fits. Measured on a 2-core machine: at
-#: 2,400 pairs a `resolve` takes 0.45 s with the refit (importing SciPy's sparse solver is 0.3 s
-#: of it) and about 0.12 s without. Every think-tank ledger we expect is far below this; public
-#: datasets are far above.
+#: board and the fair boards in its own transaction; above it, see board_fits. Measured on a
+#: 2-core machine: at 2,400 pairs a `resolve` took 0.45 s with the refit (importing SciPy's sparse
+#: solver is 0.3 s of it) and about 0.12 s without; with the fair boards' bootstraps and the
+#: adjusted board's 200 refits (issue 16), 0.85 s (40 authors on 60 questions, 2026-12-02).
+#: Every think-tank ledger we expect is far below this; public datasets are far above.
 REFIT_LIMIT = 5_000
 
 #: group scope → (score table, key column)
@@ -185,7 +186,8 @@ def _score_forecasts(db: Ledger, qids: list[str] | None) -> None:
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
             left join documents d on d.id = f.document_id
-            where co.outcome in ('yes', 'no') and f.probability is not null {out.scope}""", out.params):
+            where co.outcome in ('yes', 'no') and f.probability is not null and not {unit.LATE} {out.scope}""",
+            out.params):
         p, y = f["probability"], 1 if f["outcome"] == "yes" else 0
         log, clipped = rules.log_score(p, y)
         horizon = _days(f["made_on"], f["resolve_by"]) if f["resolve_by"] else None
@@ -218,7 +220,8 @@ def _score_multiple_choice(db: Ledger, qids: list[str] | None) -> None:
                    {_AUTHOR_IDS}
             from forecasts f join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where q.kind = 'multiple_choice' and co.outcome != 'annulled' {out.scope}""", out.params):
+            where q.kind = 'multiple_choice' and co.outcome != 'annulled' and not {unit.LATE} {out.scope}""",
+            out.params):
         options = json.loads(f["options"])
         dist = json.loads(f["probabilities"])
         probs = [dist[o] for o in options]
@@ -242,7 +245,7 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join questions q on q.id = f.question_id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {out.scope}
+            where co.outcome in ('yes', 'no') and not {unit.LATE} {out.scope}
             order by fa.author_id, f.question_id, f.made_on, f.id""", out.params)
     # one (author, question) series at a time, in date order
     for (author, qid), group in groupby(cursor, key=lambda r: (r[0], r[1])):
@@ -251,7 +254,7 @@ def _time_weighted(db: Ledger, qids: list[str] | None) -> None:
         end_on, y = series[0][4], 1 if series[0][5] == "yes" else 0
         first = dt.date.fromisoformat(series[0][2][:10])
         end = dt.date.fromisoformat(end_on[:10]) if end_on else first
-        # A forecast made on (or after) the day the outcome became known still counts for one day.
+        # Late forecasts are not here; one made on the day before the outcome was known counts for one day.
         end = max(end, first + dt.timedelta(days=1))
         out.add({"author_id": author, "question_id": qid, "forecasts": len(forecasts),
                    "first_made_on": first.isoformat(), "end_on": end.isoformat(),
@@ -266,7 +269,7 @@ def _peer(db: Ledger, qids: list[str] | None) -> None:
             select f.question_id, fa.author_id, f.id, f.probability, co.outcome
             from forecasts f join forecast_authors fa on fa.forecast_id = f.id
             join current_outcomes co on co.question_id = f.question_id
-            where co.outcome in ('yes', 'no') {out.scope}
+            where co.outcome in ('yes', 'no') and not {unit.LATE} {out.scope}
             order by f.question_id, f.made_on, f.id""", out.params)
     for qid, forecasts in groupby(cursor, key=lambda r: r[0]):  # one question at a time
         by_author: dict[str, tuple[str, float]] = {}
@@ -438,23 +441,12 @@ def _group_row(scope: str, key: str, sums: dict[str, int]) -> dict | None:
 
 def _calibration(sums: dict[str, int], counts: dict[float, list[int]], bins: int = CALIBRATION_BINS
                  ) -> tuple[list[dict], dict]:
-    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC) of one set,
-    from its sums and its events per forecast value."""
-    table = calib.table_from_sums(sums, bins)
-    murphy = calib.murphy_from_sums(sums, bins)
-    yates = calib.yates_from_sums(sums)
-    summary: dict[str, float | int | None] = {
-        k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
-                               "within_bin_covariance")}
-    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
-                                                     "covariance")})
-    summary["auc"] = calib.auc_from_counts(counts)
-    return table, summary
+    return calib.table_and_summary(sums, counts, bins)
 
 
 def calibration(ps: list[float], ys: list[int], bins: int) -> tuple[list[dict], dict]:
     """The same as the tables hold, for a set no table keeps (another bin count, two filters)."""
-    return _calibration(calib.sums_of(ps, ys, bins), calib.value_counts(ps, ys), bins)
+    return calib.table_and_summary(calib.sums_of(ps, ys, bins), calib.value_counts(ps, ys), bins)
 
 
 def _scenarios(author: str, sums: dict[str, int]) -> list[dict]:
@@ -483,26 +475,30 @@ def _question_scores(db: Ledger, qids: list[str] | None, delta: Delta) -> None:
 # ------------------------------------------------------------------ everyone against everyone
 
 def _adjusted(db: Ledger) -> None:
-    """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment)."""
+    """Two-way fixed effects over authors and questions (ForecastBench's difficulty adjustment), on
+    one score per (author, question) under the default policy, people only, final outcomes."""
     db.execute("delete from adjusted_scores")
-    rows = db.execute("""select fa.author_id, s.question_id, s.brier from forecast_scores s
-                         join forecast_authors fa on fa.forecast_id = s.forecast_id""").fetchall()
+    rows = db.execute("""select forecaster, question_id, brier from question_policy_scores
+                         where policy = 'time-weighted' and crowd = 0 and provisional = 0
+                         order by forecaster, question_id""").fetchall()
     pairs = len(rows)
     if rows:
+        raw: dict[Hashable, list[float]] = defaultdict(list)
+        for a, _, b in rows:
+            raw[a].append(b)
         fitted = fits.difficulty_adjusted(rows)
         del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
-        # the raw mean is the author's Brier as author_scores has it (the same forecasts)
-        raw = dict(db.execute("select author_id, brier from author_scores"))
         _insert(db, "adjusted_scores", [{
-            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": raw[a],
+            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": math.fsum(raw[a]) / len(raw[a]),
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
-            "adjusted_ci_high": f["adjusted_ci_high"]} for a, f in fitted.items()])
+            "adjusted_ci_high": f["adjusted_ci_high"], "group_id": f["group"], "comparable": int(f["comparable"]),
+            "interval_method": f["interval_method"]} for a, f in fitted.items()])
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 
 
 def _scored_pairs(db: Ledger) -> int:
-    """Scored (author, forecast) pairs: the rows the difficulty-adjusted fit would take."""
+    """Scored (author, forecast) pairs: about the rows the difficulty-adjusted fit takes."""
     return db.execute("select coalesce(sum(n), 0) from author_scores").fetchone()[0]
 
 
@@ -510,7 +506,7 @@ def _scored_pairs(db: Ledger) -> int:
 
 #: The stages of a refresh, in order; on a large ledger each takes tens of seconds.
 STAGES = ("taking out the old terms", "scoring forecasts", "time-weighted and peer scores", "adding the new terms",
-          "group scores and calibration", "difficulty-adjusted fit")
+          "group scores and calibration", "difficulty-adjusted fit and fair boards")
 
 def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool | None = None) -> None:
     """Re-score the forecasts on `question_ids` (all when None) and update every group they are in.
@@ -542,6 +538,7 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     stage(STAGES[2])
     _time_weighted(db, qids)
     _peer(db, qids)
+    unit.refresh_questions(db, qids)
     stage(STAGES[3])
     delta.fold(db, qids, +1)
     stage(STAGES[4])
@@ -553,5 +550,6 @@ def refresh(db: Ledger, question_ids: Iterable[str] | None = None, refit: bool |
     if refit:
         stage(STAGES[5])
         _adjusted(db)
+        unit.refit(db)
     else:
-        db.execute("update board_fits set stale_writes = stale_writes + 1 where board = 'adjusted'")
+        db.execute("update board_fits set stale_writes = stale_writes + 1 where board in ('adjusted', 'policy')")

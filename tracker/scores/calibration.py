@@ -231,6 +231,20 @@ def yates_from_sums(sums: dict[str, int]) -> dict[str, float | int]:
             "covariance": (n * p1y - p1 * e) / (n * n * _U)}
 
 
+#: events, and non-events, a set needs before its ROC AUC is shown: with fewer, one forecast
+#: decides it (an AUC of 1.000 at n = 2 says nothing)
+AUC_MIN_EACH = 3
+
+
+def auc_shown(counts: Mapping[float, Sequence[int]]) -> float | None:
+    """The ROC AUC as boards show it: None unless there are AUC_MIN_EACH events and non-events."""
+    events = sum(c[0] for c in counts.values())
+    non_events = sum(c[1] for c in counts.values())
+    if events < AUC_MIN_EACH or non_events < AUC_MIN_EACH:
+        return None
+    return auc_from_counts(counts)
+
+
 def auc_from_counts(counts: Mapping[float, Sequence[int]]) -> float | None:
     """ROC AUC from {forecast value: (events, non-events)}: U = Σ events_v · (non-events below v
     + ½ non-events at v), over (events · non-events); None with only one class."""
@@ -257,3 +271,18 @@ def _validated_arrays(ps: Sequence[float], ys: Sequence[int]) -> tuple[list[floa
         _check_y(y)
     return [float(p) for p in ps], [int(y) for y in ys]
 
+
+def table_and_summary(sums: dict[str, int], counts: Mapping[float, Sequence[int]], bins: int
+                      ) -> tuple[list[dict], dict]:
+    """The calibration table and the summary (Murphy–Stephenson and Yates terms, AUC as shown) of
+    one set, from its sums and its events per forecast value."""
+    table = table_from_sums(sums, bins)
+    murphy = murphy_from_sums(sums, bins)
+    yates = yates_from_sums(sums)
+    summary: dict[str, float | int | None] = {
+        k: murphy[k] for k in ("n", "brier", "reliability", "resolution", "uncertainty", "within_bin_variance",
+                               "within_bin_covariance")}
+    summary.update({f"yates_{k}": yates[k] for k in ("var_y", "min_var_f", "scatter", "bias", "bias_squared",
+                                                     "covariance")})
+    summary["auc"] = auc_shown(counts)
+    return table, summary

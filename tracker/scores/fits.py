@@ -35,8 +35,8 @@ def paired_comparison(
 
     Undefined values are None, never NaN: with no pairs everything but n_common; with n < 2 both
     intervals and the p-value; when every d_i is equal (zero variance, judged with a 1e-12
-    allowance for float noise) the p-value (t is 0/0 or ±∞), while both intervals collapse to
-    (d̄, d̄).
+    allowance for float noise) both intervals and the p-value too (t is 0/0 or ±∞, and a
+    zero-width interval would look certain).
     """
     import numpy as np
     from scipy import stats  # SciPy only when a comparison runs: its import costs 0.5 s
@@ -64,8 +64,7 @@ def paired_comparison(
     # Differences equal but for float noise (0.1 - 0.2 vs 0.3 - 0.4) count as zero variance, or
     # the t-test would report p ≈ 1e-32 from rounding error.
     if float(np.ptp(d)) <= _ZERO_SPREAD:
-        out.update(ci_low=mean_d, ci_high=mean_d, t_ci_low=mean_d, t_ci_high=mean_d)
-        return out
+        return out  # no spread: a zero-width interval would look certain, so none is given
     rng = np.random.default_rng(seed)
     boot = d[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
     tail = (1.0 - level) / 2
@@ -80,34 +79,108 @@ def paired_comparison(
     return out
 
 
-def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]
-                        ) -> dict[Hashable, dict[str, float | int | None]]:
+#: resamples of the questions for the difficulty-adjusted board's intervals (each one a refit)
+ADJUSTED_BOOTSTRAP = 200
+ADJUSTED_SEED = 16
+#: questions an author needs before the adjusted board gives an interval (as the fair boards)
+ADJUSTED_MIN_N = 10
+
+
+def _fit_effects(ai, qj, score, n_a: int, n_q: int):
+    """Least squares brier_ij = a_i + b_j (+ noise), question effects centred in each connected
+    group: (each author's mean of brier − b̂_j, â, component label of each author and question)."""
+    import numpy as np
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import lsqr
+
+    n_rows = len(score)
+    row_idx = np.concatenate([np.arange(n_rows), np.arange(n_rows)])
+    col_idx = np.concatenate([ai, n_a + qj])
+    design = sparse.csr_matrix((np.ones(2 * n_rows), (row_idx, col_idx)), shape=(n_rows, n_a + n_q))
+    counts = np.asarray(design.sum(axis=0)).ravel()
+    present = counts > 0
+    scale = np.where(present, 1.0 / np.sqrt(np.where(present, counts, 1)), 0.0)
+    solved = lsqr(design @ sparse.diags(scale), score, atol=1e-14, btol=1e-14, conlim=0,
+                  iter_lim=max(1000, 20 * (n_a + n_q)))[0]
+    coef = solved * scale
+    a_hat, b_hat = coef[:n_a].copy(), coef[n_a:].copy()
+    graph = sparse.csr_matrix((np.ones(n_rows), (ai, n_a + qj)), shape=(n_a + n_q, n_a + n_q))
+    _, label = connected_components(graph, directed=False)
+    q_present = present[n_a:]
+    for c in np.unique(label[n_a:][q_present]):
+        q_in = (label[n_a:] == c) & q_present
+        shift = b_hat[q_in].mean()
+        b_hat[q_in] -= shift
+        a_hat[label[:n_a] == c] += shift
+    adjusted = score - b_hat[qj]
+    n_by_author = np.bincount(ai, minlength=n_a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_by_author = np.bincount(ai, weights=adjusted, minlength=n_a) / n_by_author
+    return mean_by_author, a_hat, label, graph, n_by_author
+
+
+def _refit(ai, qj, score, n_a: int, n_q: int, a_start, tol: float = 1e-11, limit: int = 2000):
+    """The same fit for a bootstrap resample, by alternating projections (each effect set to the
+    mean residual of its rows, in turn) from the full fit's author effects: a few passes of
+    bincount instead of a sparse solve, so 200 resamples of a think-tank ledger take a fraction of
+    a second. Question effects are centred in each connected group, as in _fit_effects; returns
+    each author's mean adjusted score (NaN for authors not in the resample)."""
+    import numpy as np
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    count_a = np.bincount(ai, minlength=n_a)
+    count_q = np.bincount(qj, minlength=n_q)
+    safe_a, safe_q = np.maximum(count_a, 1), np.maximum(count_q, 1)
+    a = a_start.copy()
+    b = np.bincount(qj, weights=score - a[ai], minlength=n_q) / safe_q
+    for _ in range(limit):
+        a_new = np.bincount(ai, weights=score - b[qj], minlength=n_a) / safe_a
+        b_new = np.bincount(qj, weights=score - a_new[ai], minlength=n_q) / safe_q
+        done = max(np.max(np.abs(a_new - a)), np.max(np.abs(b_new - b))) < tol
+        a, b = a_new, b_new
+        if done:
+            break
+    graph = sparse.csr_matrix((np.ones(len(score)), (ai, n_a + qj)), shape=(n_a + n_q, n_a + n_q))
+    _, label = connected_components(graph, directed=False)
+    q_label = label[n_a:]
+    present = count_q > 0
+    sums = np.bincount(q_label[present], weights=b[present], minlength=label.max() + 1)
+    sizes = np.bincount(q_label[present], minlength=label.max() + 1)
+    b = b - np.where(present, sums[q_label] / np.maximum(sizes[q_label], 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.bincount(ai, weights=score - b[qj], minlength=n_a) / count_a
+
+
+def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, samples: int = ADJUSTED_BOOTSTRAP,
+                        seed: int = ADJUSTED_SEED) -> dict[Hashable, dict[str, Any]]:
     """Difficulty-adjusted Brier by two-way fixed effects, brier_ij = a_i + b_j + u_ij.
 
     As ForecastBench's leaderboard (``src/leaderboard/main.py``, ``two_way_fixed_effects``:
     pyfixest ``feols("brier_score ~ 1 | question_pk + model_pk")``, question effects b̂_j,
-    score brier - b̂_j): least squares over rows (author i, question j, brier); each author gets
-    n (rows), questions (distinct), adjusted_brier = mean of (brier - b̂_j) over their rows, and
-    fixed_effect = â_i.
-    At the least-squares solution each author's residuals sum to 0, so the two agree (to solver
-    tolerance); both are given so either can be shown.
+    score brier - b̂_j): least squares over rows (author i, question j, brier), one row per
+    (author, question) as the fair boards score them; each author gets n (rows), questions
+    (distinct), adjusted_brier = mean of (brier - b̂_j) over their rows, and fixed_effect = â_i.
 
     Identifying constraint: question effects average 0 over the questions of each connected
-    group of authors and questions (one constraint per component; levels in different
-    components are not comparable). Then a_i is the author's Brier on a question of average
-    difficulty, and when every author answered the same questions adjusted_brier equals the
-    raw mean Brier. ForecastBench pins one author's effect at 0 instead and later shifts all
-    scores by one constant; any such choice moves every score by the same amount, so
-    differences and ranks are identical.
+    group of authors and questions (`group`: 1 for the largest, and so on). Levels in different
+    groups are not comparable, so the board shows each group apart. Then a_i is the author's
+    Brier on a question of average difficulty in their group, and with common questions
+    adjusted_brier equals the raw mean. The adjusted score is a difference from the questions'
+    difficulty, on the Brier's scale but not a Brier of its own: it can fall below 0.
+
+    An author who shares no question with anyone (alone in their group) is not comparable: every
+    question effect there absorbs their score, and no interval is given. The interval is a
+    percentile bootstrap over questions (`samples` resamples of the questions with replacement,
+    numpy.random.default_rng(seed), the whole fit redone on each by alternating projections),
+    from ADJUSTED_MIN_N questions.
 
     Solved with scipy.sparse.linalg.lsqr on the sparse 0/1 design matrix (columns scaled by
     1/sqrt(count) to speed convergence), deterministic, and comfortable at ~10k authors × 50k
-    questions. Repeated (author, question) rows are kept as separate observations.
+    questions.
     """
     import numpy as np
-    from scipy import sparse  # SciPy only when a fit runs: its import costs 0.3 s
-    from scipy.sparse.csgraph import connected_components
-    from scipy.sparse.linalg import lsqr
 
     if not rows:
         return {}
@@ -122,52 +195,48 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]]
         score[r] = float(value)
     if not np.all(np.isfinite(score)):
         raise ValueError("brier scores must be finite numbers")
-    n_a, n_q, n_rows = len(authors), len(questions), len(rows)
-    # Columns 0..n_a-1 are author effects, n_a.. question effects.
-    row_idx = np.concatenate([np.arange(n_rows), np.arange(n_rows)])
-    col_idx = np.concatenate([ai, n_a + qj])
-    design = sparse.csr_matrix((np.ones(2 * n_rows), (row_idx, col_idx)), shape=(n_rows, n_a + n_q))
-    counts = np.asarray(design.sum(axis=0)).ravel()
-    scale = 1.0 / np.sqrt(counts)
-    solved = lsqr(design @ sparse.diags(scale), score, atol=1e-14, btol=1e-14, conlim=0,
-                  iter_lim=max(1000, 20 * (n_a + n_q)))[0]
-    coef = solved * scale
-    a_hat, b_hat = coef[:n_a].copy(), coef[n_a:].copy()
-    # Components of the author-question graph; within each the effects are fixed up to a shift.
-    graph = sparse.csr_matrix((np.ones(n_rows), (ai, n_a + qj)), shape=(n_a + n_q, n_a + n_q))
-    _, label = connected_components(graph, directed=False)
-    for c in np.unique(label):
-        q_in = label[n_a:] == c
-        shift = b_hat[q_in].mean()
-        b_hat[q_in] -= shift
-        a_hat[label[:n_a] == c] += shift
-    adjusted = score - b_hat[qj]
-    n_by_author = np.bincount(ai, minlength=n_a)
-    mean_by_author = np.bincount(ai, weights=adjusted, minlength=n_a) / n_by_author
-    # Student-t interval of each author's adjusted scores, taking the fitted question effects
-    # as known (so it is a little narrow where questions have few forecasters).
-    squares = np.bincount(ai, weights=(adjusted - mean_by_author[ai]) ** 2, minlength=n_a)
-    # (the t quantile is tracker.scores.sums', as for every other interval: scipy.stats alone would add
-    # 0.5 s to importing the fit)
-    t = np.array([sums.t_quantile(0.975, int(k) - 1) if k > 1 else np.nan for k in n_by_author])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = t * np.sqrt(squares / (n_by_author - 1) / n_by_author)
-    # distinct questions per author (a question forecast twice is two observations above): the
-    # graph's author rows, whose repeated (author, question) entries were summed into one
+    n_a, n_q = len(authors), len(questions)
+    mean_by_author, a_hat, label, graph, n_by_author = _fit_effects(ai, qj, score, n_a, n_q)
     questions_by_author = np.diff(graph.indptr)[:n_a]
-    # An author alone in their component shares no question with anyone: every question effect
-    # there absorbs their score exactly, so the interval would be a spurious zero width.
     authors_in = np.bincount(label[:n_a])
-    out: dict[Hashable, dict[str, float | int | None]] = {}
+    # groups numbered by size (most authors first), then by their first author's id
+    order = sorted(set(label[:n_a].tolist()), key=lambda c: (-authors_in[c], min(
+        str(a) for a, i in authors.items() if label[i] == c)))
+    group_of = {c: k + 1 for k, c in enumerate(order)}
+    comparable = authors_in[label[:n_a]] > 1
+    wanted = comparable & (questions_by_author >= ADJUSTED_MIN_N)
+    low = np.full(n_a, np.nan)
+    high = np.full(n_a, np.nan)
+    if wanted.any() and samples > 0:
+        rng = np.random.default_rng(seed)
+        by_question = [np.flatnonzero(qj == j) for j in range(n_q)]
+        boot = np.full((samples, n_a), np.nan)
+        for b in range(samples):
+            drawn = rng.integers(0, n_q, size=n_q)
+            idx = np.concatenate([by_question[j] for j in drawn])
+            # each draw of a question is a question of its own in the resample
+            new_q = np.repeat(np.arange(n_q), [len(by_question[j]) for j in drawn])
+            boot[b] = _refit(ai[idx], new_q, score[idx], n_a, n_q, a_hat)
+        with np.errstate(all="ignore"):
+            for k in np.flatnonzero(wanted):
+                i = int(k)
+                got = boot[:, i][np.isfinite(boot[:, i])]
+                if len(got) >= samples // 2:
+                    low[i], high[i] = np.quantile(got, [0.025, 0.975])
+    out: dict[Hashable, dict[str, Any]] = {}
     for author, i in authors.items():
-        n = int(n_by_author[i]) if authors_in[label[i]] > 1 else 1
+        has = bool(np.isfinite(low[i]))
         out[author] = {
             "n": int(n_by_author[i]),
             "questions": int(questions_by_author[i]),
             "adjusted_brier": float(mean_by_author[i]),
             "fixed_effect": float(a_hat[i]),
-            "adjusted_ci_low": float(mean_by_author[i] - half[i]) if n > 1 else None,
-            "adjusted_ci_high": float(mean_by_author[i] + half[i]) if n > 1 else None,
+            "adjusted_ci_low": float(low[i]) if has else None,
+            "adjusted_ci_high": float(high[i]) if has else None,
+            "group": group_of[label[i]],
+            "comparable": bool(comparable[i]),
+            "interval_method": ("bootstrap over questions" if has else "not comparable" if not comparable[i]
+                                else "too few"),
         }
     return out
 

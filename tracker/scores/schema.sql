@@ -71,6 +71,29 @@ CREATE TABLE peer_scores (
 -- (54 ms a page on 1M forecasts).
 CREATE INDEX idx_peer_scores_forecast ON peer_scores(forecast_id);
 
+-- The unit of comparison: one score per (forecaster, question) under each named policy
+-- (tracker.scores.policies: time-weighted, first, last, mean), for people and for the crowd's
+-- aggregates (forecaster crowd:median, crowd:mean, crowd:geo-mean-odds; crowd = 1). Late
+-- forecasts (made at or after the outcome was known) are in none. A probability-valued
+-- resolution scores as provisional = 1, apart from the final scores.
+CREATE TABLE question_policy_scores (
+    policy TEXT NOT NULL,
+    forecaster TEXT NOT NULL,
+    question_id TEXT NOT NULL REFERENCES questions(id),
+    crowd INTEGER NOT NULL,
+    provisional INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    forecasts INTEGER NOT NULL,
+    probability REAL,
+    brier REAL NOT NULL,
+    log_score REAL NOT NULL,
+    window_start TEXT,
+    window_end TEXT,
+    days INTEGER,
+    PRIMARY KEY (policy, forecaster, question_id)
+);
+CREATE INDEX idx_question_policy_scores_question ON question_policy_scores(question_id);
+
 -- ---------------------------------------------------------------- per group
 -- Every group table carries the same summary (tracker.scores.sums, summary_from_sums): Brier on
 -- 0..1, brier_gj the two-category form on 0..2, log in nats (and bits), spherical (higher is
@@ -198,13 +221,68 @@ CREATE TABLE sensitivity_scenarios (
 
 -- ---------------------------------------------------------------- everyone against everyone
 
+-- One row per (author, question) under the time-weighted policy goes into the fit; adjusted
+-- scores are comparable only inside a connected group of authors and questions (group_id), and
+-- not at all for an author who shares no question with anyone (comparable = 0).
 CREATE TABLE adjusted_scores (
     author_id TEXT PRIMARY KEY REFERENCES authors(id),
     n INTEGER NOT NULL,
     questions INTEGER NOT NULL,
     brier REAL NOT NULL,
     adjusted_brier REAL NOT NULL,
-    adjusted_ci_low REAL, adjusted_ci_high REAL
+    adjusted_ci_low REAL, adjusted_ci_high REAL,
+    group_id INTEGER NOT NULL,
+    comparable INTEGER NOT NULL,
+    interval_method TEXT
+);
+
+-- The fair boards, one per policy: each forecaster's mean over questions (n counts questions)
+-- with a bootstrap interval over questions (or why there is none: too few, no spread), the
+-- shrinkage estimate boards rank by, and apart from these their provisional scores
+-- (tracker.scores.fair). Like adjusted_scores, one fit covers everyone (board_fits 'policy').
+CREATE TABLE policy_scores (
+    policy TEXT NOT NULL,
+    forecaster TEXT NOT NULL,
+    crowd INTEGER NOT NULL,
+    rank INTEGER,
+    n INTEGER NOT NULL,
+    brier REAL, brier_ci_low REAL, brier_ci_high REAL,
+    interval_method TEXT,        -- bootstrap, Student-t, or why there is none: too few, no spread
+    log_score REAL,
+    prior_brier REAL,
+    shrunk_brier REAL,
+    weight REAL,
+    provisional_n INTEGER NOT NULL,
+    provisional_brier REAL,
+    late INTEGER,
+    skill_vs_climatology REAL,   -- 1 − brier / (ȳ(1 − ȳ)), ȳ the ledger's base rate: one reference for everyone
+    PRIMARY KEY (policy, forecaster)
+);
+
+-- Calibration under each policy: one forecast per (person, question), the policy's probability
+-- (time-weighted: the person's own forecasts weighted by the days they were in force), final
+-- outcomes only; for everyone (scope all, key all) and per author. Refitted with policy_scores.
+CREATE TABLE policy_calibration_bins (
+    policy TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    bins INTEGER NOT NULL,
+    bin INTEGER NOT NULL,
+    lower REAL NOT NULL, upper REAL NOT NULL,
+    n INTEGER NOT NULL, mean_forecast REAL NOT NULL, observed REAL NOT NULL,
+    ci_low REAL NOT NULL, ci_high REAL NOT NULL,
+    PRIMARY KEY (policy, scope, key, bins, bin)
+);
+
+CREATE TABLE policy_calibration_summary (
+    policy TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, bins INTEGER NOT NULL,
+    n INTEGER NOT NULL, brier REAL NOT NULL,
+    reliability REAL, resolution REAL, uncertainty REAL,
+    within_bin_variance REAL, within_bin_covariance REAL,
+    yates_var_y REAL, yates_min_var_f REAL, yates_scatter REAL, yates_bias REAL,
+    yates_bias_squared REAL, yates_covariance REAL,
+    auc REAL,
+    PRIMARY KEY (policy, scope, key, bins)
 );
 
 -- When each global board was last fitted, and how many writes since left it stale.
@@ -230,7 +308,10 @@ SELECT f.id, f.question_id, q.title AS question,
        f.document_id, d.publisher, f.made_on, substr(f.made_on, 1, 4) AS year, q.resolve_by,
        q.topics, f.probability, f.probabilities, f.interval_low, f.interval_high, f.method,
        f.scale, f.phrase, f.quote, co.outcome, co.resolved_on, s.brier, m.brier_multi,
-       coalesce(s.log_score, m.log_score) AS log_score
+       coalesce(s.log_score, m.log_score) AS log_score,
+       CASE WHEN co.outcome IS NULL OR co.outcome = 'annulled' OR co.resolved_on IS NULL THEN 0
+            WHEN length(f.made_on) > 10 AND length(co.resolved_on) > 10 THEN f.made_on >= co.resolved_on
+            ELSE substr(f.made_on, 1, 10) >= substr(co.resolved_on, 1, 10) END AS late
 FROM forecasts f
 JOIN questions q ON q.id = f.question_id
 LEFT JOIN documents d ON d.id = f.document_id
@@ -279,3 +360,17 @@ SELECT r.author_id, r.n, r.brier, p.brier_all_low, p.brier_all_high,
             WHERE c.author_id = r.author_id AND c.scenario LIKE 'scale:%' ORDER BY scenario)) AS scales,
        p.rank, p.rank_best, p.rank_worst, p.rank_best = p.rank_worst AS rank_survives, p.scenarios
 FROM recorded r JOIN per_author p ON p.author_id = r.author_id;
+
+-- Forecasts made at or after the moment their question's outcome became known (to the instant
+-- when both are times, else by the day: tracker.scores.policies.is_late). They are kept in the
+-- ledger and shown, and never scored.
+CREATE VIEW late_forecasts AS
+SELECT f.id AS forecast_id, f.question_id, f.made_on, co.resolved_on AS known_on, co.outcome,
+       (SELECT group_concat(author_id, '; ') FROM
+           (SELECT author_id FROM forecast_authors fa WHERE fa.forecast_id = f.id ORDER BY fa.position))
+           AS author_ids
+FROM forecasts f
+JOIN current_outcomes co ON co.question_id = f.question_id
+WHERE co.outcome != 'annulled' AND co.resolved_on IS NOT NULL
+  AND CASE WHEN length(f.made_on) > 10 AND length(co.resolved_on) > 10 THEN f.made_on >= co.resolved_on
+           ELSE substr(f.made_on, 1, 10) >= substr(co.resolved_on, 1, 10) END;

@@ -72,6 +72,8 @@ PERCENT_COLUMNS: dict[str, set[str]] = {
     "auc_counts": {"probability"},
     "calibration_bins": {"lower", "upper", "mean_forecast", "observed", "ci_low", "ci_high"},
     "peer_scores": {"p_outcome"},
+    "policy_calibration_bins": {"lower", "upper", "mean_forecast", "observed", "ci_low", "ci_high"},
+    "question_policy_scores": {"probability"},
     **{t: {"base_rate"} for t in GROUP_SCORE_TABLES},
 }
 
@@ -79,18 +81,21 @@ PERCENT_COLUMNS: dict[str, set[str]] = {
 SCORE_TABLES = {"forecast_scores", "forecast_ledger", *GROUP_SCORE_TABLES, "calibration_summary",
                 "multiple_choice_scores",
                 "time_weighted_scores", "peer_scores", "adjusted_scores", "sensitivity_scores",
-                "sensitivity_scenarios"}
+                "sensitivity_scenarios", "question_policy_scores", "policy_scores", "policy_calibration_summary"}
 
 #: score column → its scale or unit, shown after the number to three decimals: "0.360 (0..1)".
 SCORE_UNITS: dict[str, str] = {
     **dict.fromkeys(("brier", "brier_ci_low", "brier_ci_high", "tw_brier", "tw_brier_ci_low",
-                     "tw_brier_ci_high", "adjusted_brier", "adjusted_ci_low", "adjusted_ci_high",
-                     "brier_all_low", "brier_all_high", "brier_best", "brier_worst",
+                     "tw_brier_ci_high", "shrunk_brier", "prior_brier", "provisional_brier", "brier_all_low",
+                     "brier_all_high", "brier_best", "brier_worst",
                      "brier_scales_min", "brier_scales_max"), "(0..1)"),
     **dict.fromkeys(("brier_gj", "brier_gj_ci_low", "brier_gj_ci_high", "brier_multi", "mc_brier",
                      "mc_brier_ci_low", "mc_brier_ci_high"), "(0..2)"),
     **dict.fromkeys(("log_score", "log_score_ci_low", "log_score_ci_high"), "nats"),
     "log_score_bits": "bits",
+    # Brier minus each question's difficulty: on the Brier's scale of differences, and below 0 for
+    # an author who beat the average on hard questions, so never labelled a Brier on 0..1
+    **dict.fromkeys(("adjusted_brier", "adjusted_ci_low", "adjusted_ci_high"), "(adjusted)"),
 }
 
 
@@ -222,7 +227,7 @@ async def _one(datasette, database: str, sql: str, params: list) -> dict | None:
 _LISTED_FORECASTS = """
     select l.id, l.question_id, l.question, l.authors, l.document_id, d.title as document_title, l.made_on,
            l.resolve_by, l.probability, l.probabilities, l.interval_low, l.interval_high, l.method, l.scale,
-           l.phrase, l.outcome, l.resolved_on, l.brier, l.brier_multi, l.log_score
+           l.phrase, l.outcome, l.resolved_on, l.brier, l.brier_multi, l.log_score, l.late
     from forecast_ledger l left join documents d on d.id = l.document_id
 """
 
@@ -258,6 +263,21 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
             order by l.made_on, l.id""", [author_id]),
         "tracker_scores": await _one(datasette, database, "select * from author_scores where author_id = ?",
                                      [author_id]),
+        # one score per question under each policy, with the crowd's median on the same questions
+        "tracker_policies": await _rows(datasette, database, """
+            select s.*, (select count(*) from policy_scores o where o.policy = s.policy and o.crowd = 0
+                                                                  and o.rank is not null) as ranked,
+                   (select avg(c.brier) from question_policy_scores c join question_policy_scores mine
+                      on mine.question_id = c.question_id and mine.policy = c.policy
+                    where c.policy = s.policy and c.forecaster = 'crowd:median' and mine.forecaster = s.forecaster
+                      and mine.provisional = 0) as crowd_median_brier,
+                   (select count(*) from question_policy_scores c join question_policy_scores mine
+                      on mine.question_id = c.question_id and mine.policy = c.policy
+                    where c.policy = s.policy and c.forecaster = 'crowd:median' and mine.forecaster = s.forecaster
+                      and mine.provisional = 0) as crowd_n
+            from policy_scores s where s.forecaster = ?
+            order by case s.policy when 'time-weighted' then 0 when 'first' then 1 when 'last' then 2 else 3 end""",
+                                         [author_id]),
         "tracker_adjusted": await _one(datasette, database, """
             select s.*, f.fitted_at, f.stale_writes from adjusted_scores s
             left join board_fits f on f.board = 'adjusted' where s.author_id = ?""", [author_id]),

@@ -13,8 +13,8 @@ A snapshot directory holds everything a host needs and nothing that can change:
   that ``tracker serve`` uses; arbitrary SQL stays on (the charts run through it);
 - ``requirements.txt``: pinned versions of Datasette, its plugins and tracker itself, with the
   tracker wheel under ``wheels/`` (built here from the installed package, so nothing is fetched);
-- ``snapshot.json``: what was published: the database's SHA-256 and row counts, the pins, the
-  settings and the commands.
+- ``snapshot.json``, written last: what was published: the database's SHA-256 and row counts, the
+  pins, the settings, the commands, and every other file's SHA-256 (``checksums``).
 
 Nothing here writes to the ledger; the served instance has no write plugin and no writing route.
 """
@@ -25,7 +25,6 @@ import base64
 import hashlib
 import importlib.metadata
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from pathlib import Path
 from tracker import __version__
 from tracker.errors import TrackerError
 from tracker.intake.documents import sha256_file
+from tracker.ledger.files import replace_directory, temporary
 
 #: Settings of every served instance. `tracker serve` passes the same two limits.
 LIMITS = {"sql_time_limit_ms": 3000, "max_returned_rows": 2000}
@@ -137,12 +137,12 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
     `metadata` is a Datasette metadata file of the publisher's own, copied in and served over the
     site's; without it the snapshot holds none (the wheel's plugin brings the site's).
 
-    The snapshot is built beside `directory` and moved into place only when complete, so a failed
-    run leaves the previous snapshot as it was. An existing `directory` is replaced only if it is a
-    snapshot (it holds snapshot.json); any other non-empty directory is refused.
+    The snapshot is built in a new temporary directory beside `directory`, flushed to disk, and
+    renamed into place only when complete (tracker.ledger.files), so a failed or killed run
+    leaves the previous snapshot as it was. An existing `directory` is replaced only if it is a
+    snapshot (it holds snapshot.json) that holds no file its snapshot.json does not list; any other
+    non-empty directory is refused.
     """
-    from tracker.ledger.backup import backup
-
     db_path, directory = Path(db_path), Path(directory)
     metadata = Path(metadata) if metadata is not None else None
     if target not in TARGETS:
@@ -156,44 +156,77 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
     if directory.exists() and (not directory.is_dir() or (any(directory.iterdir())
                                                           and not (directory / MANIFEST).is_file())):
         raise TrackerError(f"{directory}: exists and is not a tracker snapshot; choose another --dir")
+    if directory.exists() and (not_ours := _not_written_here(directory)):
+        raise TrackerError(f"{directory / not_ours}: was not written by tracker publish; move it, "
+                           f"or choose another --dir")
     versions = pins()
-    partial = directory.resolve().with_name(directory.resolve().name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        copy = backup(db_path, partial / DATABASE)
-        counts = _inspect(partial)
-        if metadata is not None:
-            shutil.copyfile(metadata, partial / METADATA)
-        (partial / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n", encoding="utf-8")
-        (partial / "wheels").mkdir()
-        wheel = build_wheel(partial / "wheels").name
-        (partial / "requirements.txt").write_text(
-            "".join(f"{n}=={v}\n" for n, v in versions.items() if n != "tracker") + f"./wheels/{wheel}\n",
-            encoding="utf-8")
-        cmds = commands(target, name, versions, wheel, metadata=metadata is not None)
-        digest = sha256_file(partial / DATABASE)
-        manifest = {
-            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "database": {"file": DATABASE, "sha256": digest, "bytes": copy["bytes"],
-                         "integrity_check": copy["integrity_check"],
-                         "tables": {t: c["count"] for t, c in sorted(counts["forecasts"]["tables"].items())
-                                    if t in ("authors", "documents", "questions", "forecasts", "outcomes")}},
-            "pins": versions, "settings": SETTINGS, "target": target, "name": name,
-            "commands": {k: shlex.join(v) for k, v in cmds.items()},
-        }
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        for p in partial.rglob("*"):
-            if p.is_file():
-                p.chmod(0o444)  # immutable: the served copy is never written
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if directory.exists():
-        shutil.rmtree(directory)
-    os.replace(partial, directory)
+    real = directory.resolve()  # a symbolic link stays, and points to the new snapshot
+    with temporary(real, directory=True) as partial:
+        try:
+            manifest = _build(partial, db_path, metadata, versions, target, name)
+        except OSError as e:  # name the file in the snapshot, not in the temporary directory
+            where = Path(e.filename) if e.filename else partial
+            shown = directory / where.relative_to(partial) if where.is_relative_to(partial) else where
+            raise TrackerError(f"{shown}: cannot write ({e.strerror or e})") from None
+        except TrackerError as e:
+            raise TrackerError(str(e).replace(str(partial), str(directory))) from None
+        replace_directory(partial, real)
     return {"dir": str(directory), **manifest,
             "files": sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())}
+
+
+def _build(partial: Path, db_path: Path, metadata: Path | None, versions: dict[str, str], target: str,
+           name: str) -> dict:
+    """Write the snapshot's files into `partial`; its manifest."""
+    from tracker.ledger.backup import backup
+
+    copy = backup(db_path, partial / DATABASE)
+    counts = _inspect(partial)
+    if metadata is not None:
+        shutil.copyfile(metadata, partial / METADATA)
+    (partial / "settings.json").write_text(json.dumps(SETTINGS, indent=2) + "\n", encoding="utf-8")
+    (partial / "wheels").mkdir()
+    wheel = build_wheel(partial / "wheels").name
+    (partial / "requirements.txt").write_text(
+        "".join(f"{n}=={v}\n" for n, v in versions.items() if n != "tracker") + f"./wheels/{wheel}\n",
+        encoding="utf-8")
+    cmds = commands(target, name, versions, wheel, metadata=metadata is not None)
+    checksums = {p.relative_to(partial).as_posix(): sha256_file(p)
+                 for p in sorted(partial.rglob("*")) if p.is_file()}
+    manifest = {
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "database": {"file": DATABASE, "sha256": checksums[DATABASE], "bytes": copy["bytes"],
+                     "integrity_check": copy["integrity_check"],
+                     "tables": {t: c["count"] for t, c in sorted(counts["forecasts"]["tables"].items())
+                                if t in ("authors", "documents", "questions", "forecasts", "outcomes")}},
+        "pins": versions, "settings": SETTINGS, "target": target, "name": name,
+        "commands": {k: shlex.join(v) for k, v in cmds.items()},
+        "checksums": checksums,
+    }
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    for p in partial.rglob("*"):
+        if p.is_file():
+            p.chmod(0o444)  # immutable: the served copy is never written
+    return manifest
+
+
+def _not_written_here(directory: Path) -> str | None:
+    """The first file in an earlier snapshot that its snapshot.json does not list, if it lists
+    its files (earlier snapshots do not; they are replaced whole, as they always were)."""
+    try:
+        listed = json.loads((directory / MANIFEST).read_text(encoding="utf-8")).get("checksums")
+    except (OSError, ValueError, AttributeError):
+        listed = None
+    if not isinstance(listed, dict):
+        return None
+    for p in sorted(directory.rglob("*")):
+        rel = p.relative_to(directory).as_posix()
+        if p.is_dir() and not p.is_symlink():
+            if not any(f.startswith(rel + "/") for f in listed):
+                return rel
+        elif rel != MANIFEST and rel not in listed:
+            return rel
+    return None
 
 
 def _inspect(directory: Path) -> dict:

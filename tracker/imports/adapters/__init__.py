@@ -19,12 +19,18 @@ from pathlib import Path
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted
 from tracker.imports.adapters.fatebook import Fatebook
+from tracker.imports.adapters.forecastbench import ForecastBench
+from tracker.imports.adapters.gjp import GoodJudgment
+from tracker.imports.adapters.metaculus import Metaculus
 from tracker.imports.adapters.predictionbook import PredictionBook
 
 #: --kind → the adapter reading that format
 ADAPTERS: dict[str, type[Adapted]] = {
     Fatebook.kind: Fatebook,
+    ForecastBench.kind: ForecastBench,
+    Metaculus.kind: Metaculus,
     PredictionBook.kind: PredictionBook,
+    GoodJudgment.kind: GoodJudgment,
 }
 KINDS = tuple(ADAPTERS)
 

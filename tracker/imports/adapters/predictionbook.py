@@ -1,55 +1,93 @@
-"""PredictionBook's JSON, as rows of tracker's tables.
+"""PredictionBook's API JSON and its public CSV dump, as rows of tracker's tables.
 
-The data: predictionbook.com/api/my_predictions (PredictionSerializer).
+This module reads the JSON (bellroy/predictionbook) and picks the reader by the file's suffix: a
+.csv file is the public dump, read by predictionbook_dump.py.
 
-Either the API's answer `{"user": {...}, "predictions": [...]}`, a list of predictions, or
-JSONL with one prediction per line (read line by line, for large files; a .json file is read
-whole). A prediction is
+The JSON is what the API's controllers render with PredictionSerializer and ResponseSerializer
+(app/serializers/): `api/my_predictions` answers `{"user": {...}, "predictions": [...]}`,
+`api/predictions` a list of predictions, `api/predictions/:id` one prediction,
+`api/prediction_groups` groups `{"id", "description", "predictions": [...]}`; JSONL with one
+prediction a line is read too (line by line, for large files; a .json file is read whole).
+A prediction is
 
-    {"id", "description", "deadline", "created_at", "updated_at", "creator_id", "uuid",
-     "withdrawn", "version", "visibility", "group_id", "prediction_group_id", "outcome",
-     "mean_confidence", "responses": [{"id", "comment", "confidence", "created_at",
-     "updated_at", "user_id", "user_label"}]}
+    {"created_at", "creator_id", "creator_label", "deadline", "description_with_group",
+     "description", "group_id", "id", "mean_confidence", "outcome", "prediction_group_id",
+     "last_judgement_at", "updated_at", "uuid", "version", "visibility", "withdrawn",
+     "responses": [{"comment", "confidence", "created_at", "id", "updated_at", "user_id",
+                    "user_label"}]}
 
-`outcome` is the latest judgement: true (right), false (wrong) or null (unknown). Older dumps
-name things differently, and these are read too: "credence" for "confidence", "judgement"
-("right"/"wrong"/"unknown", or a list "judgements" whose last entry counts, each with an
-"outcome" and "created_at"), and "creator"/"user" for the user label.
+with times in UTC, ISO 8601 to the millisecond (`2017-04-17T14:09:39.000Z`). `outcome` is the
+latest judgement's (true right, false wrong, null unknown or none) and `last_judgement_at`
+when it was made (since August 2023). Older files name things differently, and these are read
+too: "credence" for "confidence", "judgement" ("right"/"wrong"/"unknown"), a list "judgements"
+whose last entry counts (each with "outcome" and "created_at"), and "user" for the user label.
 
-    question_id  pb-<prediction id>
-    question     description
-    resolve_by   the UTC date of deadline
-    id           pb-<prediction id>-<response id> (else made from question, author, timestamp
-                 and confidence, as for Fatebook)
+    question_id  pb:<prediction id>
+    question     description_with_group ("[group] description"), else description
+    resolve_by   deadline, with its time
+    id           pb:<prediction id>:<response id> (without a response id: made from question,
+                 author, timestamp and confidence)
     author       the response's user_label (else "PredictionBook user <user_id>")
+    author_id    pb:<user_id> (without one: pb:name:<user label>, as the dump's)
     probability  confidence / 100 (PredictionBook's confidence is a percentage)
-    made_on      the UTC date of the response's created_at
+    made_on      the response's created_at, with its time
     note         the comment given with that confidence, if any
-    outcome      true -> yes, false -> no; null -> still open
-    resolved_on  the date of the last judgement if the file has it, else of updated_at (the
-                 API has no judgement date: the prediction's last change is the nearest;
-                 Fatebook's own PredictionBook importer makes the same choice), else deadline
+    outcome      true -> yes, false -> no; null -> open (judged "unknown": open, counted)
+    resolved_on  last_judgement_at (or the last judgement's created_at); a file without it has
+                 no judgement time: the deadline, or the last forecast if that is later
 
-Dropped, and why: withdrawn predictions (withdrawn by their creator while open: never
-resolved); responses with no confidence (comments only: not forecasts); forecasts made after the
-deadline (as for Fatebook); mean_confidence (derived from the responses); uuid, version,
-visibility, group_id, prediction_group_id, creator_id (PredictionBook's bookkeeping and access
-control; the creator's own forecast is the first response).
+Left out, and counted: withdrawn predictions (withdrawn by their creator while open: never
+judged); responses with no confidence (comments); forecasts made after the deadline (tracker
+refuses them) or after the judgement (made once the outcome was known); the outcome of a
+prediction none of whose forecasts is kept. Not read: mean_confidence (derived), updated_at (the
+prediction's last edit, not its judgement: judging does not touch it), uuid, version,
+visibility, group_id, prediction_group_id, creator_id and creator_label (the creator's own
+forecast is the first response).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 from tracker.errors import TrackerError
-from tracker.imports.adapters.base import Adapted, day, forecast_id
+from tracker.imports.adapters.base import Adapted, forecast_id
+from tracker.imports.adapters.predictionbook_dump import (
+    AFTER_DEADLINE,
+    AFTER_JUDGEMENT,
+    NOTHING_TO_RESOLVE,
+    Dump,
+    after,
+    author_name,
+    name_id,
+)
 from tracker.imports.table_file import TableFile
+
+JUDGED_UNKNOWN = "predictions judged unknown (open on PredictionBook)"
+_WORDS = {True: "yes", False: "no", "right": "yes", "wrong": "no", "true": "yes", "false": "no"}
 
 
 class PredictionBook(Adapted):
-    kind, suffixes, describes = "predictionbook", (".json", ".jsonl", ".ndjson"), "PredictionBook's JSON"
+    kind, suffixes = "predictionbook", (".json", ".jsonl", ".ndjson", ".csv")
+    describes = "PredictionBook's API JSON or public CSV dump"
+
+    def forecasts(self) -> Iterator:
+        self.dropped.clear()
+        if self.path.suffix.lower() == ".csv":
+            return Dump(self).forecasts()
+        return self._forecasts()
+
+    def outcomes(self) -> Iterator:
+        if self.path.suffix.lower() == ".csv":
+            return Dump(self).outcomes()
+        return self._outcomes()
+
+    def position(self) -> int:
+        # a .jsonl file and the dump are read by a TableFile; a .json one is parsed whole, then walked
+        return super().position() if self._table is not None else int(getattr(self, "_done", 0) * self.size)
+
+    # ------------------------------------------------------------------ the JSON
+
     def _predictions(self) -> Iterator[tuple[str, dict | TrackerError]]:
         """(where, prediction) for each prediction in the file."""
         if self.path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -65,9 +103,12 @@ class PredictionBook(Adapted):
             raise TrackerError(f"{self.path}: not UTF-8 text (byte {e.start})") from None
         except json.JSONDecodeError as e:
             raise TrackerError(f"{self.path}:{e.lineno}: broken JSON ({e.msg})") from None
-        predictions = data.get("predictions") if isinstance(data, dict) else data
-        if not isinstance(predictions, list):
-            raise TrackerError(f"{self.path}: expected a list of predictions, or an object with 'predictions'")
+        predictions = _predictions_in(data)
+        if predictions is None and isinstance(data, dict) and data.get("error"):
+            raise TrackerError(f"{self.path}: the API answered with an error: {data['error']}")
+        if predictions is None:
+            raise TrackerError(f"{self.path}: expected a prediction, a list of predictions, or an object with "
+                               "'predictions'")
         total = max(len(predictions), 1)
         for i, p in enumerate(predictions):
             self._done = (i + 1) / total
@@ -75,30 +116,53 @@ class PredictionBook(Adapted):
             where = f"prediction {pid}" if pid is not None else f"predictions[{i}]"
             yield where, p if isinstance(p, dict) else TrackerError(f"{self.path}:{where}: expected a JSON object")
 
-    def position(self) -> int:
-        # a .jsonl dump is read by a TableFile; a .json one is parsed whole, then walked
-        return super().position() if self._table is not None else int(getattr(self, "_done", 0) * self.size)
-
-    @staticmethod
-    def _qid(p: dict, where: str, path: Path) -> str:
+    def _qid(self, p: dict, where: str) -> str:
         pid = p.get("id")
         if isinstance(pid, bool) or not isinstance(pid, (int, str)) or not str(pid).strip():
-            raise TrackerError(f"{path}:{where}: a prediction needs an id")
-        return f"pb-{str(pid).strip().lower()}"
+            raise TrackerError(f"{self.path}:{where}: a prediction needs an id")
+        return f"pb:{pid}"
 
-    @staticmethod
-    def _outcome(p: dict) -> tuple[object, object]:
-        """(outcome as PredictionBook gives it, when it was judged if known)."""
-        judgements = p.get("judgements")
-        if isinstance(judgements, list) and judgements:
-            last = judgements[-1] if isinstance(judgements[-1], dict) else {}
-            return last.get("outcome"), last.get("created_at")
-        if "judgement" in p:
-            return p.get("judgement"), None
-        return p.get("outcome"), None
+    def _plan(self, p: dict, where: str) -> Iterator[tuple[str, dict | TrackerError | str]]:
+        """(where, forecast row, or the error reading it, or why it is left out) for each response."""
+        qid = self._qid(p, where)
+        outcome, judged_at = _judgement(p)
+        resolved = _word(outcome) is not None
+        responses = p.get("responses") or []
+        if not isinstance(responses, list):
+            raise TrackerError(f"{self.path}:{where}: responses must be a list")
+        for k, r in enumerate(responses):
+            if not isinstance(r, dict):
+                yield f"{where}, response {k + 1}", TrackerError(
+                    f"{self.path}:{where}, response {k + 1}: expected a JSON object")
+                continue
+            rid = r.get("id")
+            at = f"{where}, response {rid if rid is not None else k + 1}"
+            confidence = r.get("confidence", r.get("credence"))
+            if confidence is None:
+                yield at, "responses with no confidence (comments)"
+                continue
+            made_on = r.get("created_at")
+            if after(made_on, p.get("deadline")):
+                yield at, AFTER_DEADLINE
+                continue
+            if resolved and after(made_on, judged_at):
+                yield at, AFTER_JUDGEMENT
+                continue
+            user_id = r.get("user_id")
+            label = r.get("user_label") or r.get("user") or (
+                f"PredictionBook user {user_id}" if user_id is not None else None)
+            if not isinstance(label, str):
+                label = ""
+            title = p.get("description_with_group") or p.get("description")
+            yield at, {
+                "id": f"{qid}:{rid}" if rid is not None and str(rid).strip() else
+                forecast_id(qid, label, made_on, confidence),
+                "question_id": qid, "question": title, "resolve_by": p.get("deadline"),
+                "author": author_name(label),
+                "author_id": f"pb:{user_id}" if user_id is not None else name_id(label) if label.strip() else "",
+                "probability": _percent(confidence), "made_on": made_on, "note": r.get("comment") or None}
 
-    def forecasts(self) -> Iterator:
-        self.dropped.clear()
+    def _forecasts(self) -> Iterator:
         for where, p in self._predictions():
             if isinstance(p, TrackerError):
                 yield where, p
@@ -106,55 +170,80 @@ class PredictionBook(Adapted):
             if p.get("withdrawn"):
                 self.dropped["withdrawn predictions"] += 1
                 continue
+            outcome, judged_at = _judgement(p)
+            if outcome in (None, "unknown", "") and judged_at:
+                self.dropped[JUDGED_UNKNOWN] += 1
+            kept = False
             try:
-                qid = self._qid(p, where, self.path)
+                for at, row in self._plan(p, where):
+                    if isinstance(row, str):
+                        self.dropped[row] += 1
+                        continue
+                    kept = kept or isinstance(row, dict)
+                    yield at, row
             except TrackerError as e:
                 yield where, e
                 continue
-            resolve_by = day(p.get("deadline"))
-            responses = p.get("responses") or []
-            if not isinstance(responses, list):
-                yield where, TrackerError(f"{self.path}:{where}: responses must be a list")
-                continue
-            for k, r in enumerate(responses):
-                if not isinstance(r, dict):
-                    yield f"{where}, response {k + 1}", TrackerError(
-                        f"{self.path}:{where}, response {k + 1}: expected a JSON object")
-                    continue
-                rid = r.get("id")
-                at = f"{where}, response {rid if rid is not None else k + 1}"
-                confidence = r.get("confidence", r.get("credence"))
-                if confidence is None:
-                    self.dropped["responses with no confidence (comments)"] += 1
-                    continue
-                made_on = day(r.get("created_at"))
-                if isinstance(made_on, str) and isinstance(resolve_by, str) and len(made_on) == len(resolve_by) == 10 \
-                        and made_on > resolve_by:
-                    self.dropped["forecasts made after the deadline"] += 1
-                    continue
-                label = r.get("user_label") or r.get("user") or (
-                    f"PredictionBook user {r['user_id']}" if r.get("user_id") is not None else None)
-                yield at, {
-                    "id": f"{qid}-{str(rid).strip().lower()}" if rid is not None and str(rid).strip() else
-                    forecast_id(qid, label, r.get("created_at"), confidence),
-                    "question_id": qid, "question": p.get("description"), "resolve_by": resolve_by,
-                    "author": label if isinstance(label, str) else "", "probability": _percent(confidence),
-                    "made_on": made_on, "note": r.get("comment") or None}
+            if not kept and _word(outcome) is not None:
+                self.dropped[NOTHING_TO_RESOLVE] += 1
 
-    def outcomes(self) -> Iterator:
+    def _outcomes(self) -> Iterator:
         for where, p in self._predictions():
             if isinstance(p, TrackerError) or p.get("withdrawn"):
                 continue
-            outcome, judged_at = self._outcome(p)
+            outcome, judged_at = _judgement(p)
+            word = _word(outcome)
             if outcome in (None, "unknown", ""):
-                continue
+                continue  # open
             try:
-                qid = self._qid(p, where, self.path)
+                kept = [row for _, row in self._plan(p, where) if isinstance(row, dict)]
             except TrackerError:
                 continue  # reported with the forecasts
-            word = {True: "yes", False: "no", "right": "yes", "wrong": "no"}.get(outcome, outcome)
-            on = judged_at or p.get("updated_at") or p.get("deadline")
-            yield where, {"question_id": qid, "outcome": word, "resolved_on": day(on)}
+            if not kept:
+                continue  # no forecast kept: no question to resolve (counted with the forecasts)
+            on = judged_at or _latest([p.get("deadline"), *(row["made_on"] for row in kept)])
+            yield where, {"question_id": self._qid(p, where), "outcome": word or outcome, "resolved_on": on}
+
+
+def _predictions_in(data: object) -> list | None:
+    """The predictions of an API answer: my_predictions' or a group's "predictions", a list of
+    predictions or of groups, or one prediction."""
+    if isinstance(data, dict):
+        if isinstance(data.get("predictions"), list):
+            return data["predictions"]
+        return [data] if "responses" in data or "description" in data else None
+    if isinstance(data, list):
+        if data and all(isinstance(g, dict) and isinstance(g.get("predictions"), list) for g in data):
+            return [p for g in data for p in g["predictions"]]
+        return data
+    return None
+
+
+def _judgement(p: dict) -> tuple[object, object]:
+    """(the latest judgement's outcome, when it was made, if the file says)."""
+    if "last_judgement_at" in p:
+        return p.get("outcome"), p.get("last_judgement_at")
+    judgements = p.get("judgements")
+    if isinstance(judgements, list) and judgements:
+        last = judgements[-1] if isinstance(judgements[-1], dict) else {}
+        return last.get("outcome"), last.get("created_at")
+    if "judgement" in p:
+        return p.get("judgement"), None
+    return p.get("outcome"), None
+
+
+def _word(outcome: object) -> str | None:
+    """yes or no for a judgement PredictionBook made, else None."""
+    return _WORDS.get(outcome) if isinstance(outcome, (bool, str)) else None
+
+
+def _latest(moments: list) -> object:
+    """The latest of some moments as written (the first, if they cannot be compared)."""
+    best = moments[0]
+    for m in moments[1:]:
+        if after(m, best):
+            best = m
+    return best
 
 
 def _percent(confidence: object) -> object:

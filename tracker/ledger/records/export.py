@@ -1,19 +1,24 @@
 """Exporting the ledger as record files, in canonical form: one file per document, and
-no-document.yml for what belongs to none, so that import → export → import changes nothing."""
+no-document.yml for what belongs to none, so that import → export → import changes nothing; file
+names made safe from the ids, and a manifest written last, the whole export replacing the last."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tracker import __version__
 from tracker.errors import TrackerError
 from tracker.ledger.connection import Ledger
+from tracker.ledger.files import safe_stem, write_files
 from tracker.ledger.outcomes import outcome_log
 from tracker.ledger.records.load import AUTHOR_FIELDS, DOCUMENT_FIELDS
+from tracker.ledger.records.manifest import FORMAT, MANIFEST, check_export, listed_files  # noqa: F401 (check_export: the export's API)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -31,12 +36,19 @@ class _FlowMap(dict):
     """A mapping written inline, {a: 0.5, b: 0.5}, for a multiple-choice distribution."""
 
 
+# a timestamp as ISO 8601 writes it (2019-02-26T08:30:00+00:00), not with PyYAML's space
+_Dumper.add_representer(dt.datetime, lambda d, v: d.represent_scalar("tag:yaml.org,2002:timestamp", v.isoformat()))
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
 _Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True))
 
 
 def _date(s: str | None):
     return dt.date.fromisoformat(s) if s else None
+
+
+def _moment(s: str | None):
+    """A stored moment as the record writes it: a date (day precision), or a timestamp in UTC."""
+    return _date(s) if s is None or len(s) == 10 else dt.datetime.fromisoformat(s)
 
 
 def _clean(d: dict) -> dict:
@@ -57,7 +69,7 @@ def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
                 "question": qid,
                 "action": None if o["action"] == "resolve" else o["action"],
                 "outcome": o["outcome"],
-                "resolved_on": _date(o["resolved_on"]),
+                "resolved_on": _moment(o["resolved_on"]),
                 "recorded_by": o["recorded_by"],
                 "recorded_at": o["recorded_at"],
                 "evidence": ev,
@@ -67,7 +79,8 @@ def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
 
 
 def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_questions: list[str],
-                 extra_authors: list[str]) -> str:
+                 extra_authors: list[str]) -> tuple[str, dict[str, int]]:
+    """The file's text, and how many records of each kind it holds."""
     doc_authors: list[str] = []
     body: dict[str, Any] = {}
     if doc:
@@ -95,7 +108,7 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
             "kind": None if q["kind"] == "binary" else q["kind"],
             "options": _Flow(json.loads(q["options"])) if q["options"] else None,
             "criteria": q["criteria"],
-            "resolve_by": _date(q["resolve_by"]), "topics": _Flow(json.loads(q["topics"])), "note": q["note"],
+            "resolve_by": _moment(q["resolve_by"]), "topics": _Flow(json.loads(q["topics"])), "note": q["note"],
         }))
     out_forecasts = []
     for f in forecasts:
@@ -104,7 +117,7 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
             "id": f["id"],
             "question": f["question_id"],
             "authors": None if f_authors[f["id"]] == doc_authors else _Flow(f_authors[f["id"]]),
-            "made_on": None if doc and f["made_on"] == doc["published_on"] else _date(f["made_on"]),
+            "made_on": None if doc and f["made_on"] == doc["published_on"] else _moment(f["made_on"]),
             "probability": f["probability"],
             "probabilities": _FlowMap(json.loads(f["probabilities_given"] or f["probabilities"]))
             if f["probabilities"] else None,
@@ -117,27 +130,55 @@ def _export_file(db: Ledger, doc: dict | None, forecasts: list[dict], extra_ques
     body["questions"] = questions
     body["forecasts"] = out_forecasts
     body["outcomes"] = _export_outcomes(db, question_ids)
-    return _dump(_clean(body))
+    counts = {"documents": int(doc is not None), **{k: len(body[k]) for k in KINDS[1:]}}
+    return _dump(_clean(body)), counts
 
 
+#: The file for what belongs to no document. No document's file has this name: a document whose
+#: id is no-document is written to no-document+<digest>.yml.
 UNDOCUMENTED = "no-document.yml"
+#: Written last: which files the export holds, with their SHA-256, so a reader can tell a whole
+#: export from an interrupted one.
+KINDS = ("documents", "authors", "questions", "forecasts", "outcomes")
+
+
+def file_name(document_id: str | None) -> str:
+    """The file a document's record is exported to (None: the one for what has no document): the
+    id itself when it is a safe file name, else a safe form of it with a digest of the id
+    (tracker.ledger.files.safe_stem). The same id always gives the same name."""
+    if document_id is None:
+        return UNDOCUMENTED
+    return safe_stem(document_id, reserved=[UNDOCUMENTED.removesuffix(".yml")]) + ".yml"
+
+
+def _encoded(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TrackerError(f"{what}: holds text that is not valid Unicode (a lone surrogate); "
+                           f"it cannot be exported") from None
 
 
 def export_records(db: Ledger, directory: str | Path) -> list[Path]:
     """Write one file per document, plus no-document.yml for whatever belongs to no document
-    (forecasts from flat tables, questions and authors nothing else carries). Returns the paths."""
+    (forecasts from flat tables, questions and authors nothing else carries), then MANIFEST.json.
+    Returns the record files' paths.
+
+    The files replace the previous export all together or not at all (tracker.ledger.files.
+    write_files): a failure leaves the directory as it was. Files of the previous export (those its
+    manifest lists) that this one no longer writes are removed, if nobody changed them since;
+    nothing else in the directory is touched.
+    """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise TrackerError(f"{directory}: is a file, not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    files: list[tuple[str, bytes, str | None, dict[str, int]]] = []
     covered_q: set[str] = set()
     covered_a: set[str] = set()
     for doc in db.query("select * from documents order by id"):
         forecasts = list(db.query("select * from forecasts where document_id = ? order by id", [doc["id"]]))
-        path = directory / f"{doc['id']}.yml"
-        path.write_text(_export_file(db, doc, forecasts, [], []), encoding="utf-8")
-        written.append(path)
+        text, counts = _export_file(db, doc, forecasts, [], [])
+        files.append((file_name(doc["id"]), _encoded(text, f"document {doc['id']!r}"), doc["id"], counts))
     for row in db.query("select distinct question_id from forecasts where document_id is not null"):
         covered_q.add(row["question_id"])
     for row in db.query("""select author_id from document_authors union
@@ -154,7 +195,43 @@ def export_records(db: Ledger, directory: str | Path) -> list[Path]:
     extra_a = [r["id"] for r in db.query("select id from authors order by id")
                if r["id"] not in covered_a and r["id"] not in loose_a]
     if loose or extra_q or extra_a:
-        path = directory / UNDOCUMENTED
-        path.write_text(_export_file(db, None, loose, extra_q, extra_a), encoding="utf-8")
-        written.append(path)
-    return written
+        text, counts = _export_file(db, None, loose, extra_q, extra_a)
+        files.append((UNDOCUMENTED, _encoded(text, UNDOCUMENTED), None, counts))
+    seen: dict[str, str | None] = {}
+    for name, _, doc_id, _ in files:
+        other = seen.setdefault(name.casefold(), doc_id)
+        if other != doc_id:  # two SHA-256 digests that agree in 64 bits: never yet seen
+            raise TrackerError(f"documents {other!r} and {doc_id!r}: both would be written to {name}")
+    manifest = _manifest(db, files)
+    stale = _stale(directory, {name for name, *_ in files})
+    write_files(directory, [(name, data) for name, data, *_ in files] + [(MANIFEST, manifest)], remove=stale)
+    return [directory / name for name, *_ in files]
+
+
+def _manifest(db: Ledger, files: list[tuple[str, bytes, str | None, dict[str, int]]]) -> bytes:
+    step = db.execute("select name from _sqlite_migrations where migration_set = 'tracker' "
+                      "order by rowid desc limit 1").fetchone()
+    manifest = {
+        "format": FORMAT,
+        "tracker": __version__,
+        "ledger_schema": step[0] if step else None,
+        "records": {kind: db.execute(f"select count(*) from {kind}").fetchone()[0] for kind in KINDS},
+        "files": [{"name": name, "document": doc_id, "sha256": hashlib.sha256(data).hexdigest(),
+                   "bytes": len(data), "records": counts} for name, data, doc_id, counts in files],
+    }
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _stale(directory: Path, names: set[str]) -> list[str]:
+    """The files of the previous export that this one does not write, left as that export wrote
+    them: its manifest lists them, they are .yml files right in `directory`, and their SHA-256 is
+    still the one it lists. A file anyone changed or put there is kept."""
+    out = []
+    for name, digest in sorted((listed_files(directory) or {}).items()):
+        path = directory / name
+        if (name in names or not name.endswith(".yml") or name.startswith(".") or Path(name).name != name
+                or "\\" in name or not path.is_file() or path.is_symlink()):
+            continue
+        if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            out.append(name)
+    return out

@@ -14,9 +14,10 @@ from typing import Any
 
 from tracker import values
 from tracker.errors import TrackerError
+from tracker.inputs import read_yaml
 from tracker.intake.documents import sha256_bytes
 from tracker.ledger.forecast_rules import RECORD, check_forecast, check_made_by_deadline, check_reading
-from tracker.ledger.records.yaml_lines import read_yaml
+from tracker.ledger.records.manifest import missing_files
 
 DOCUMENT_FIELDS = ["id", "title", "publisher", "series", "published_on", "published_on_note",
                    "language", "url", "url_note", "sha256"]
@@ -308,9 +309,16 @@ def _check_inside(rec: Record) -> None:
 
 
 def record_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and the *.yml / *.yaml files inside directories, in name order."""
+    """Files as given, and the *.yml / *.yaml files inside directories, in name order. A
+    directory that `tracker export` wrote (it has a MANIFEST.json) is refused while a file its
+    manifest lists is missing: an export cut short would import as a smaller ledger. Files edited
+    since are fine: the curated record is meant to be edited."""
     out: list[Path] = []
     for p in map(Path, paths):
+        if p.is_dir() and (p / "MANIFEST.json").is_file():
+            missing = missing_files(p)
+            if missing:
+                raise TrackerError(missing[0] + f" ({len(missing)} problem(s); export again)")
         if p.is_dir():
             found = sorted(list(p.glob("*.yml")) + list(p.glob("*.yaml")))
             if not found:
