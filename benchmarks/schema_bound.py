@@ -22,7 +22,7 @@ import sys
 
 
 def main(source: str, ledger: str) -> None:
-    from tracker.imports.cells import slugify as author_id  # an author's id, cached as the import caches it
+    from tracker.imports.cells import name_id as author_id  # an author's id, cached as the import caches it
     from tracker.imports.forecast_rows import (
         BULK_TABLES,
         table_forecast_id,  # the key tracker gives a row without an id

