@@ -237,12 +237,18 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
     return result
 
 
+#: bootstrap resamples `compare` takes: fewer make a percentile interval meaningless, more only cost time
+MIN_SAMPLES, MAX_SAMPLES = 100, 1_000_000
+
+
 def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000,
             policy: str = policies.DEFAULT_POLICY) -> dict:
     """Two authors on the questions both answered: paired mean Brier difference (A − B).
 
     An author's score on a question follows `policy`; with `forecasts`, it is the mean Brier of
     their forecasts on it, as published."""
+    if not MIN_SAMPLES <= n_boot <= MAX_SAMPLES:  # 0 or -5 gave a traceback, 10^8 ran for minutes
+        raise TrackerError(f"--samples {n_boot}: choose a whole number from {MIN_SAMPLES:,} to {MAX_SAMPLES:,}")
     if check_policy(policy) != FORECASTS:
         return policy_compare(db, a, b, policy, seed=seed, n_boot=n_boot)
     ida, idb = author_id(db, a), author_id(db, b)
