@@ -49,12 +49,12 @@ resolutions with no value (nullified by ForecastBench) or an unresolved market a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from tracker import inputs
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, day, forecast_id
 
@@ -70,14 +70,8 @@ COMBINATION = "forecasts on combination questions (not scored: ForecastBench's l
 
 
 def read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8-sig"))
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise TrackerError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise TrackerError(f"{path}:{e.lineno}: broken JSON ({e.msg})") from None
+    """A whole JSON file, read as every input is (tracker.inputs: its limits and one-line errors)."""
+    return inputs.load_json(inputs.read_text(path), path)
 
 
 def _text(value: object) -> str | None:

@@ -47,9 +47,9 @@ forecast is the first response).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
+from tracker import inputs
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, forecast_id
 from tracker.imports.adapters.predictionbook_dump import (
@@ -95,14 +95,7 @@ class PredictionBook(Adapted):
             for n, p in self._table.rows():
                 yield str(n), p
             return
-        try:
-            data = json.loads(self.path.read_bytes().decode("utf-8-sig"))
-        except OSError as e:
-            raise TrackerError(f"{self.path}: cannot read ({e.strerror})") from None
-        except UnicodeDecodeError as e:
-            raise TrackerError(f"{self.path}: not UTF-8 text (byte {e.start})") from None
-        except json.JSONDecodeError as e:
-            raise TrackerError(f"{self.path}:{e.lineno}: broken JSON ({e.msg})") from None
+        data = inputs.load_json(inputs.read_text(self.path), self.path)
         predictions = _predictions_in(data)
         if predictions is None and isinstance(data, dict) and data.get("error"):
             raise TrackerError(f"{self.path}: the API answered with an error: {data['error']}")
