@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import properscoring
 import pytest
 from scipy import stats
 from sklearn.metrics import brier_score_loss, log_loss
+from statsmodels.stats.meta_analysis import combine_effects
 from typer.testing import CliRunner
 
 from tracker.cli import app
@@ -163,7 +165,13 @@ def test_late_forecasts_are_kept_marked_counted_and_never_scored(late, db_path, 
     again = tmp_path / "o2.csv"
     again.write_text("question_id,outcome,resolved_on\n", encoding="utf-8")
     said = runner.invoke(app, ["import", "--kind", "outcomes", str(again), "--db", str(db_path)]).stdout
-    assert "late: 2 forecast(s) in the ledger made once their outcome was known: kept, not scored" in said
+    assert "late:" not in said  # an import that made nothing late says nothing of the ledger's old ones
+    more = tmp_path / "f3.csv"
+    more.write_text("question_id,author,probability,made_on\nq,Cem,0.95,2019-02-03\nr,Cem,0.4,2019-01-01\n",
+                    encoding="utf-8")
+    said = runner.invoke(app, ["import", "--kind", "forecasts", str(more), "--db", str(db_path)]).stdout
+    assert ("late: 1 forecast(s) made once their outcome was known, by this import (3 in the ledger): kept, "
+            "not scored") in said
 
 
 def test_late_is_the_same_rule_in_sql_and_python():
@@ -285,7 +293,10 @@ def test_board_intervals_and_shrinkage_equal_a_numpy_recomputation(crowd):
         d = {w: np.mean(scores[w] - np.array([qmean[q] for q in qs[w]])) for w in b}
         resid = np.concatenate([scores[w] - np.array([qmean[q] for q in qs[w]]) - d[w] for w in people])
         sigma2 = np.sum(resid ** 2) / sum(len(scores[w]) - 1 for w in people)
-        tau2 = max(0.0, np.var([d[w] for w in people], ddof=1) - np.mean([sigma2 / len(scores[w]) for w in people]))
+        # DerSimonian–Laird, each person's mean excess with variance σ²/n (statsmodels' meta-analysis)
+        tau2 = combine_effects(np.array([d[w] for w in people]),
+                               np.array([sigma2 / len(scores[w]) for w in people]), method_re="dl").tau2
+        tau2 = max(0.0, tau2)  # statsmodels leaves a negative moments estimate as it is
         average_question = np.mean(list(qmean.values()))
         for w, r in b.items():
             assert r["n"] == len(scores[w]) and r["brier"] == pytest.approx(scores[w].mean(), abs=1e-15)
@@ -305,7 +316,12 @@ def test_board_intervals_and_shrinkage_equal_a_numpy_recomputation(crowd):
             else:
                 assert r["brier_ci_low"] is None and r["interval_method"] == "too few"
         ranks = [r["rank"] for r in sorted(b.values(), key=lambda r: r["shrunk_brier"]) if not r["crowd"]]
-        assert ranks == list(range(1, len(people) + 1))
+        if tau2 > 0:
+            assert ranks == list(range(1, len(people) + 1))
+            assert {r["ranking"] for r in b.values()} == {fair.RANKED}
+        else:
+            assert ranks == [None] * len(people)
+            assert {r["ranking"] for r in b.values()} == {fair.NOT_RANKED}
         assert all(b[c]["rank"] is None and b[c]["crowd"] for c in policies.CROWDS)
 
 
@@ -332,7 +348,7 @@ def test_one_lucky_forecast_does_not_rank_first(db, tmp_path):
     b = board(db)
     assert b["lucky"]["brier"] == 0 and b["lucky"]["n"] == 1
     assert min(b.values(), key=lambda r: r["brier"])["author"] == "lucky"
-    assert b["ann"]["rank"] == 1 and b["lucky"]["rank"] > 1 and b["lucky"]["weight"] < 0.25
+    assert b["ann"]["rank"] == 1 and b["lucky"]["rank"] > 1 and b["lucky"]["weight"] < 0.5
     assert all(r["author"] != "lucky" for r in reports.policy_table(db))  # the default min_n (3) leaves it out
 
 
@@ -532,3 +548,104 @@ def test_the_site_marks_late_forecasts_and_counts_them(late, db_path):
     rows = get(f"/{name}/leaderboard.json?_shape=array&min_n=1").json()
     assert {r["author_id"]: r["late"] for r in rows if not r["crowd"]} == {"ann": 1, "bob": 1}
     assert [r["forecast_id"] for r in get(f"/{name}/late_forecasts.json?_shape=array").json()]
+
+
+# ------------------------------------------------------------------ the spread between forecasters
+
+def test_between_spread_is_dersimonian_laird():
+    # equal n: the plain moments estimate, var(d) − σ²/n = 0.02 − 0.01, by hand
+    assert fair.between_spread([0.1, -0.1], [4, 4], 0.04) == pytest.approx(0.01, abs=1e-15)
+    # less spread than the noise gives: zero, never negative
+    assert fair.between_spread([0.01, -0.01], [4, 4], 0.04) == 0.0
+    assert fair.between_spread([0.3], [9], 0.04) == 0.0 and fair.between_spread([0.1, 0.2], [2, 3], 0.0) == 0.0
+    rng = np.random.default_rng(19)
+    for _ in range(20):
+        k = int(rng.integers(3, 40))
+        n = rng.integers(1, 200, size=k)
+        sigma2 = float(rng.uniform(0.005, 0.05))
+        d = rng.normal(0, 0.05, size=k) + rng.normal(0, np.sqrt(sigma2 / n))
+        expected = max(0.0, combine_effects(d, sigma2 / n, method_re="dl").tau2)
+        assert fair.between_spread(list(d), list(n), sigma2) == pytest.approx(expected, abs=1e-15)
+
+
+def test_a_real_mix_of_sources_ranks_its_forecasters_apart(tmp_path):
+    # GJP users with 10 to 14 questions beside hundreds of PredictionBook and ForecastBench people
+    # with one or two: the plain moments estimate of τ² is swamped by the few-question people's
+    # noise and gives every author the same shrunk Brier (the defect a new user saw); weighted by
+    # n, the board tells them apart, ranks in the order it prints, and ranks only the rows shown.
+    fixtures = Path(__file__).parent / "fixtures"
+    db_path = tmp_path / "mix.db"
+    for kind, path in (("gjp", "gjp/survey_fcasts_mini.yr1.csv"), ("predictionbook", "predictionbook/dump/public.csv"),
+                       ("forecastbench", "forecastbench/datasets/forecast_sets/2024-07-21/"
+                                         "2024-07-21.ForecastBench.human_super_individual.json")):
+        result = runner.invoke(app, ["import", "--kind", kind, str(fixtures / path), "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    rows = json.loads(runner.invoke(app, ["score", "--min-n", "10", "--json", "--db", str(db_path)]).stdout)
+    people = [r for r in rows if not r["crowd"]]
+    assert len(people) >= 20
+    assert len({round(r["shrunk_brier"], 6) for r in people}) > len(people) // 2
+    assert [r["rank"] for r in people] == list(range(1, len(people) + 1))
+    assert {r["ranking"] for r in rows} == {fair.RANKED}
+    text = runner.invoke(app, ["score", "--min-n", "10", "--db", str(db_path)]).stdout
+    lines = text.splitlines()
+    body = lines[2:lines.index("Ranked by the shrunk Brier.")]
+    printed = [int(line.split()[0]) for line in body if not line.startswith("–")]
+    assert printed == list(range(1, len(people) + 1))
+    assert "Ranked by the shrunk Brier." in text
+    # the regression case really is one: the unweighted moments estimate is zero on it
+    import sqlite3
+
+    ledger = sqlite3.connect(db_path)
+    scores = ledger.execute("""select forecaster, question_id, brier from question_policy_scores
+                               where policy = 'time-weighted' and crowd = 0 and provisional = 0""").fetchall()
+    ledger.close()
+    by_q: dict = {}
+    for _, q, b in scores:
+        by_q.setdefault(q, []).append(b)
+    excess: dict = {}
+    for w, q, b in scores:
+        excess.setdefault(w, []).append(b - np.mean(by_q[q]))
+    d = {w: np.mean(e) for w, e in excess.items()}
+    squares = sum(((np.array(e) - d[w]) ** 2).sum() for w, e in excess.items())
+    sigma2 = squares / sum(len(e) - 1 for e in excess.values())
+    plain = np.var(list(d.values()), ddof=1) - np.mean([sigma2 / len(e) for e in excess.values()])
+    assert plain <= 0 < fair.between_spread(list(d.values()), [len(e) for e in excess.values()], sigma2)
+
+
+@pytest.fixture
+def no_spread(db, tmp_path):
+    """Ann and Bob on five questions, all yes: Ann says 0.9 where Bob says 0.6 and the other way
+    round, Ann three times to Bob's two. Ann's raw mean is the better, by less than chance gives:
+    σ² = 0.00675, Q = 1/3 < k − 1 = 1, so τ² = 0."""
+    rows = [f"q{q},{who},{p},2019-02-01" for q in range(5)
+            for who, p in (("Ann", 0.9 if q % 2 == 0 else 0.6), ("Bob", 0.6 if q % 2 == 0 else 0.9))]
+    return load(db, tmp_path, "\n".join(rows) + "\n", "".join(f"q{q},yes,2019-03-01\n" for q in range(5)))
+
+
+def test_a_spread_within_chance_ranks_nobody_and_says_so(no_spread, db_path):
+    b = board(no_spread)
+    assert b["ann"]["brier"] == pytest.approx(0.07) and b["bob"]["brier"] == pytest.approx(0.10)
+    assert b["ann"]["rank"] is None and b["bob"]["rank"] is None and b["ann"]["weight"] == 0
+    assert b["ann"]["ranking"] == fair.NOT_RANKED
+    fit = next(no_spread.query("select * from policy_fits where policy = 'time-weighted'"))
+    assert (fit["people"], fit["tau2"], fit["ranked"]) == (2, 0.0, 0)
+    assert fit["sigma2"] == pytest.approx(0.00675, abs=1e-15)
+    no_spread.close()
+    text = runner.invoke(app, ["score", "--db", str(db_path)]).stdout
+    assert text.startswith("Not ranked: the spread between forecasters is no more than chance")
+    people = [line.split() for line in text.splitlines() if line.split()[1:2] in (["ann"], ["bob"])]
+    assert [(p[0], p[1]) for p in people] == [("–", "ann"), ("–", "bob")]  # in raw order, unranked
+
+    import asyncio
+
+    from datasette.app import Datasette
+
+    ds = Datasette([str(db_path)])
+    asyncio.run(ds.invoke_startup())
+    name = db_path.stem
+    rows = asyncio.run(ds.client.get(f"/{name}/leaderboard.json?_shape=array&min_n=1")).json()
+    people = [r for r in rows if not r["crowd"]]
+    assert [r["author_id"] for r in people] == ["ann", "bob"] and {r["rank"] for r in people} == {None}
+    assert {r["board"] for r in rows} == {"raw; " + fair.NOT_RANKED}
+    page = asyncio.run(ds.client.get(f"/{name}/authors/ann")).text
+    assert "none: the board cannot tell its forecasters apart" in page

@@ -97,3 +97,10 @@ def test_hand_worked_small_ledger(small_db):
     bob = small_db["author_scores"].get("bob")
     assert bob["n"] == 1 and bob["brier"] == pytest.approx(0.36)
     assert bob["brier_ci_low"] is None  # no interval from one forecast
+
+
+def test_the_text_board_knows_the_fair_boards_ranking_words():
+    from tracker.cli import text
+    from tracker.scores import fair
+
+    assert text.RANKED == fair.RANKED and text.MIN_INTERVAL_N == fair.MIN_INTERVAL_N

@@ -57,6 +57,7 @@ def import_(
 
     conn = open_for_writing(db)
     on_terminal = not as_json and sys.stderr.isatty()
+    late_before = _late(conn)
     if kind == "record":
         if skip_invalid:
             raise TrackerError("--skip-invalid: goes with tables, not with record files")
@@ -77,22 +78,28 @@ def import_(
                 on_reject=None if as_json else (lambda message: typer.echo(f"Rejected: {message}", err=True)),
                 progress_bar=on_terminal, same_person=declared)
         show(as_json, result, lambda: progress.summary_text(result))
-        _say_late(conn, as_json)
+        _say_late(conn, as_json, late_before)
         return
     else:
         raise TrackerError(f"--kind {kind!r}: choose record, {', '.join(dispatch.KINDS)}")
     show(as_json, result, lambda: output.import_summary(result))
-    _say_late(conn, as_json)
+    _say_late(conn, as_json, late_before)
 
 
-def _say_late(conn, as_json: bool) -> None:
-    """The ledger's late forecasts (made once their outcome was known): kept, never scored (issue 16)."""
+def _late(conn) -> set[str]:
     from tracker.scores import reports
 
-    late = reports.late_count(conn)
-    if late and not as_json:
-        typer.echo(f"late: {late} forecast(s) in the ledger made once their outcome was known: kept, not scored "
-                   "(`tracker score` counts them per author)")
+    return reports.late_ids(conn)
+
+
+def _say_late(conn, as_json: bool, before: set[str]) -> None:
+    """The late forecasts (made once their outcome was known: kept, never scored) that this import
+    made: forecasts it added after their outcome, or older ones an outcome it added came before."""
+    now = _late(conn)
+    new = len(now - before)
+    if new and not as_json:
+        typer.echo(f"late: {new} forecast(s) made once their outcome was known, by this import ({len(now)} in the "
+                   "ledger): kept, not scored (`tracker score` counts them per author)")
 
 
 @app.command()

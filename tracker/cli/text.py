@@ -126,21 +126,28 @@ def policy_board(rows: list[dict]) -> str:
     topic = f", topic {r0['topic']}" if r0.get("topic") else ""
     note = (f"Policy {r0['policy']}{topic}: each question counts once (n = questions). "
             "Brier on 0..1, lower is better;\n"
-            "0.25 = always saying 50 %. Ranked by the shrunk Brier: the Brier expected on a question of average\n"
+            "0.25 = always saying 50 %. The shrunk Brier is the Brier expected on a question of average\n"
             "difficulty, the author's lead over everyone on the same questions shrunk the more the fewer the\n"
             "questions (empirical Bayes, Efron & Morris 1975); the raw mean beside it. Interval: bootstrap\n"
             f"over questions, none below {MIN_INTERVAL_N} questions (too few). * = crowd aggregate, a benchmark,\n"
             "not a person, unranked. late = forecasts made once the outcome was known, never scored.")
     if any(r["provisional_n"] for r in rows):
         note += "\nProvisional: questions resolved to a probability (e.g. a market's value), kept apart."
+    head = ""
+    if r0["ranking"] == RANKED:
+        note = "Ranked by the shrunk Brier.\n" + note
+    else:  # said first: a reader of a long board sees its head
+        head = r0["ranking"].capitalize() + ".\n"
     if r0.get("stale_writes"):
         note += (f"\nFitted {r0['fitted_at']}; {r0['stale_writes']} outcome change(s) since are not in it yet:"
                  " `tracker rescore` refits it.")
-    return table(rows, cols) + "\n" + note
+    return head + table(rows, cols) + "\n" + note
 
 
 #: the smallest n with an interval (tracker.scores.fair.MIN_INTERVAL_N, repeated to keep this module light)
 MIN_INTERVAL_N = 10
+#: tracker.scores.fair.RANKED, repeated for the same reason (tests/test_scoreboard.py checks both)
+RANKED = "ranked by shrunk Brier"
 
 
 def adjusted(rows: list[dict]) -> str:

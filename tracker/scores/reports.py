@@ -303,7 +303,8 @@ def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: in
         yes = [o for o in db.execute("""select distinct s.question_id, s.outcome from question_policy_scores s
                                         where s.provisional = 0""").fetchall()]
         base_rate = sum(o == "yes" for _, o in yes) / len(yes) if yes else None
-        fitted = list(fair.board(rows, policy, base_rate).values())
+        board_rows, spread = fair.board(rows, policy, base_rate)
+        fitted = list(board_rows.values())
         late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                                   join forecast_authors fa on fa.forecast_id = l.forecast_id
                                   where exists (select 1 from questions q, json_each(q.topics) t
@@ -313,15 +314,22 @@ def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: in
             r["late"] = None if r["crowd"] else late.get(r["forecaster"], 0)
     else:
         fitted = list(db.query("select * from policy_scores where policy = ?", [policy]))
+        spread = next(iter(db.query("select * from policy_fits where policy = ?", [policy])),
+                      {"ranked": 1, "ranking": fair.RANKED})
     names = _names(db)
     out = []
+    fitted = [r for r in fitted if r["n"] >= min_n]
     for r in fitted:
-        if r["n"] < min_n:
-            continue
+        r["rank"] = None
+    if spread["ranked"]:
+        # ranks among the rows shown, as the site's leaderboard gives them
+        fair.rank(r for r in fitted if not r["crowd"] and r["n"])
+    for r in fitted:
         r.pop("policy", None)
         who = r.pop("forecaster")
         out.append({"author": who, "name": names.get(who, who), "crowd": bool(r.pop("crowd")), "policy": policy,
-                    "topic": topic, **r, "brier_scale": BRIER_SCALE, "n_counts": "questions",
+                    "topic": topic, **r, "ranking": spread["ranking"], "brier_scale": BRIER_SCALE,
+                    "n_counts": "questions",
                     "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]})
     out.sort(key=lambda r: (r["shrunk_brier"], r["brier"], -r["n"], r["author"]))
     return out
@@ -414,3 +422,8 @@ def forecastbench_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, mi
 def late_count(db: Ledger) -> int:
     """How many forecasts were made at or after the moment their outcome became known (never scored)."""
     return db.execute("select count(*) from late_forecasts").fetchone()[0]
+
+
+def late_ids(db: Ledger) -> set[str]:
+    """The ids of the forecasts late_count counts."""
+    return {fid for (fid,) in db.execute("select forecast_id from late_forecasts")}

@@ -244,7 +244,7 @@ CREATE TABLE policy_scores (
     policy TEXT NOT NULL,
     forecaster TEXT NOT NULL,
     crowd INTEGER NOT NULL,
-    rank INTEGER,
+    rank INTEGER,                -- among people with at least 3 questions (the default board); none where policy_fits.ranked = 0
     n INTEGER NOT NULL,
     brier REAL, brier_ci_low REAL, brier_ci_high REAL,
     interval_method TEXT,        -- bootstrap, Student-t, or why there is none: too few, no spread
@@ -257,6 +257,20 @@ CREATE TABLE policy_scores (
     late INTEGER,
     skill_vs_climatology REAL,   -- 1 − brier / (ȳ(1 − ȳ)), ȳ the ledger's base rate: one reference for everyone
     PRIMARY KEY (policy, forecaster)
+);
+
+-- How each policy's fair board was fitted (tracker.scores.fair): the people and questions in it,
+-- σ² (the noise of one question's excess) and τ² (the spread of true excesses between people,
+-- DerSimonian–Laird), and whether it ranks: with τ² = 0 shrinkage cannot tell people apart, and
+-- nobody is ranked. `ranking` says which, in words a board shows.
+CREATE TABLE policy_fits (
+    policy TEXT PRIMARY KEY,
+    people INTEGER NOT NULL,
+    questions INTEGER NOT NULL,
+    sigma2 REAL NOT NULL,
+    tau2 REAL NOT NULL,
+    ranked INTEGER NOT NULL,
+    ranking TEXT NOT NULL
 );
 
 -- Calibration under each policy: one forecast per (person, question), the policy's probability

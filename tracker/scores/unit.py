@@ -90,6 +90,7 @@ _BOARD_COLUMNS = ("policy", "forecaster", "crowd", "rank", "n", "brier", "brier_
 def refit(db: Ledger) -> None:
     """Refit every policy's fair board from question_policy_scores."""
     db.execute("delete from policy_scores")
+    db.execute("delete from policy_fits")
     late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                               join forecast_authors fa on fa.forecast_id = l.forecast_id group by fa.author_id"""))
     # the one climatology for everyone: the share of the ledger's questions resolved yes, each once
@@ -102,7 +103,10 @@ def refit(db: Ledger) -> None:
         rows = db.execute("""select forecaster, crowd, question_id, brier, log_score, provisional
                              from question_policy_scores where policy = ? order by forecaster, question_id""",
                           [policy]).fetchall()
-        fitted = fair.board(rows, policy, base_rate)
+        fitted, fit = fair.board(rows, policy, base_rate)
+        db.execute("""insert into policy_fits (policy, people, questions, sigma2, tau2, ranked, ranking)
+                      values (:policy, :people, :questions, :sigma2, :tau2, :ranked, :ranking)""",
+                   {"policy": policy, **fit})
         for who, r in fitted.items():
             r.update(policy=policy, late=None if r["crowd"] else late.get(who, 0))
             out.append(tuple(r[c] for c in _BOARD_COLUMNS))

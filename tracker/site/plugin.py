@@ -267,6 +267,7 @@ async def _author_page_vars(datasette, database: str, author_id: str) -> dict:
         "tracker_policies": await _rows(datasette, database, """
             select s.*, (select count(*) from policy_scores o where o.policy = s.policy and o.crowd = 0
                                                                   and o.rank is not null) as ranked,
+                   (select f.ranked from policy_fits f where f.policy = s.policy) as board_ranks,
                    (select avg(c.brier) from question_policy_scores c join question_policy_scores mine
                       on mine.question_id = c.question_id and mine.policy = c.policy
                     where c.policy = s.policy and c.forecaster = 'crowd:median' and mine.forecaster = s.forecaster
