@@ -117,6 +117,15 @@ BAD = [
     ("    affiliation: Example Institute\n", "    affiliation: Example Institute\n    age: 40\n",
      "unknown field 'age'"),
     ("document:\n", "document:\n  - [\n", "broken YAML"),
+    # an outcome's date is checked as `tracker resolve` checks it, unless the entry accepts it with a reason
+    ("resolved_on: 2019-06-01", "resolved_on: 2019-01-01",
+     "resolved_on: known on 2019-01-01, before question q3's first forecast (2019-02-26); if it is right, "
+     "add `accept_date: true` and a note"),
+    ("resolved_on: 2019-06-01", "resolved_on: 2099-06-01", "known on 2099-06-01, which is in the future"),
+    ("resolved_on: 2019-06-01", "resolved_on: 2019-01-01\n    accept_date: true",
+     "accept_date: true needs a note saying why the date is right"),
+    ("resolved_on: 2019-06-01", "resolved_on: 2019-06-01\n    accept_date: 5",
+     "accept_date: true (the note says why the date is right) or the reason, got 5"),
 ]
 
 
@@ -186,3 +195,39 @@ def test_a_record_corrects_an_outcome_in_force_only_by_saying_so(small_db, small
     assert [o["action"] for o in history(small_db, "q1")] == ["resolve", "correct"]
     brier = small_db.execute("select brier from forecast_scores where forecast_id = 'f1'").fetchone()[0]
     assert brier == pytest.approx(0.04)
+
+
+def test_an_odd_outcome_date_is_accepted_with_its_reason_and_round_trips(db, tmp_path, small_record):
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    for accept in ("accept_date: true\n    note: The news broke before the brief.",
+                   "accept_date: It was known early; the brief did not know it."):
+        small_record.write_text(SMALL_RECORD.replace("resolved_on: 2019-06-01",
+                                                     f"resolved_on: 2019-01-01\n    {accept}"))
+        path = tmp_path / f"{len(accept)}.db"
+        ledger = open_db(path)
+        import_records(ledger, [load_record(small_record)])
+        assert next(ledger.query("select resolved_on from current_outcomes where question_id = 'q3'"))[
+            "resolved_on"] == "2019-01-01"
+        ledger.close()
+    # an odd date accepted at the command line exports with the flag, and the export imports as it is
+    small_record.write_text(SMALL_RECORD)
+    ledger = open_db(tmp_path / "cli2.db")
+    import_records(ledger, [load_record(small_record)])
+    ledger.close()
+    result = CliRunner().invoke(app, ["resolve", "q2", "--outcome", "yes", "--on", "2019-01-05", "--accept-date",
+                                      "--note", "Y was announced early.", "--db", str(tmp_path / "cli2.db")])
+    assert result.exit_code == 0, result.output
+    first, second = tmp_path / "first", tmp_path / "second"
+    ledger = open_db(tmp_path / "cli2.db")
+    export_records(ledger, first)
+    ledger.close()
+    text = (first / "doc-a.yml").read_text(encoding="utf-8")
+    assert "resolved_on: 2019-01-05\n    accept_date: true\n" in text
+    again = open_db(tmp_path / "again.db")
+    import_records(again, [load_record(p) for p in sorted(first.glob("*.yml"))])
+    export_records(again, second)
+    again.close()
+    assert (second / "doc-a.yml").read_text(encoding="utf-8") == text

@@ -16,7 +16,7 @@ from tracker import __version__
 from tracker.errors import TrackerError
 from tracker.ledger.connection import Ledger
 from tracker.ledger.files import safe_stem, write_files
-from tracker.ledger.outcomes import outcome_log
+from tracker.ledger.outcomes import first_forecasts, odd_date, outcome_log
 from tracker.ledger.records.load import AUTHOR_FIELDS, DOCUMENT_FIELDS
 from tracker.ledger.records.manifest import FORMAT, MANIFEST, check_export, listed_files  # noqa: F401 (check_export: the export's API)
 
@@ -60,8 +60,22 @@ def _dump(data: dict) -> str:
                      default_flow_style=False)
 
 
+#: accept_date's reason for an outcome whose odd date came with no note: only a source that owns
+#: its dates (an adapter's) writes one, as tracker.imports.outcome_rows checks the rest
+SOURCE_DATE = "the date as the outcome's source gave it"
+
+
+def _accept_date(o: dict, first: str | None) -> bool | str | None:
+    """What the record says of an outcome date that the import's check would refuse: every such
+    date in the ledger was accepted when it was written (tracker.ledger.outcomes.odd_date)."""
+    if o["resolved_on"] is None or not odd_date(o["question_id"], o["resolved_on"], first):
+        return None
+    return True if o["note"] else SOURCE_DATE
+
+
 def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
     out = []
+    first = first_forecasts(db, question_ids)
     for qid in question_ids:
         for o in outcome_log(db, qid, in_force=False):  # the export does not say which
             ev = [_clean(e) for e in o["evidence"]]
@@ -70,6 +84,7 @@ def _export_outcomes(db: Ledger, question_ids: list[str]) -> list[dict]:
                 "action": None if o["action"] == "resolve" else o["action"],
                 "outcome": o["outcome"],
                 "resolved_on": _moment(o["resolved_on"]),
+                "accept_date": _accept_date(o, first.get(qid)),
                 "recorded_by": o["recorded_by"],
                 "recorded_at": o["recorded_at"],
                 "evidence": ev,

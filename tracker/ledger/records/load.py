@@ -27,7 +27,8 @@ FORECAST_FIELDS = ["id", "question", "authors", "made_on", "probability", "proba
                    "interval", "method", "scale",
                    "scale_version", "phrase", "quote", "quote_offset", "location", "reasoning",
                    "coded_by", "conditional_on", "note"]
-OUTCOME_FIELDS = ["question", "action", "outcome", "resolved_on", "recorded_by", "recorded_at", "evidence", "note"]
+OUTCOME_FIELDS = ["question", "action", "outcome", "resolved_on", "accept_date", "recorded_by", "recorded_at",
+                  "evidence", "note"]
 QUESTION_KINDS = ("binary", "multiple_choice")
 ACTIONS = ("resolve", "correct", "unresolve")
 
@@ -243,6 +244,12 @@ def _add_outcome(rec: Record, item: Any) -> None:
         _mapping(ev, we, ["url", "summary"])
         evidence.append({"url": values.url(ev.get("url"), f"{we} url"),
                          "summary": values.text(ev.get("summary"), f"{we} summary")})
+    accept = item.get("accept_date")
+    if accept is not None and accept is not True:
+        accept = values.text(accept, f"{w} accept_date") if isinstance(accept, str) else None
+        if accept is None:
+            raise TrackerError(f"{w} accept_date: true (the note says why the date is right) or the reason, "
+                               f"got {item.get('accept_date')!r}")
     recorded_at = item.get("recorded_at")
     if isinstance(recorded_at, dt.datetime):
         recorded_at = recorded_at.isoformat()
@@ -256,6 +263,8 @@ def _add_outcome(rec: Record, item: Any) -> None:
         "recorded_at": values.text(recorded_at, f"{w} recorded_at"),
         "note": values.text(item.get("note"), f"{w} note"),
         "evidence": evidence,
+        # kept in the file, not the ledger: the check it answers is made again on every import
+        "accept_date": accept,
     })
 
 

@@ -17,7 +17,14 @@ from tracker.ledger.connection import Ledger, touched, writing
 from tracker.ledger.documents import questions_of
 from tracker.ledger.ids import unknown
 from tracker.ledger.import_log import last_sha256, log_import
-from tracker.ledger.outcomes import append_outcome, current_outcome, existing_outcome_keys, outcome_key
+from tracker.ledger.outcomes import (
+    append_outcome,
+    current_outcome,
+    existing_outcome_keys,
+    first_forecasts,
+    odd_date,
+    outcome_key,
+)
 from tracker.ledger.records.load import Record
 
 
@@ -246,6 +253,7 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
                         counts["outcomes"].unchanged += 1
                         continue
                     _no_silent_change(db, rec.places.get(("outcome", i), rec.path), qid, o)
+                    _date_is_right(db, rec.places.get(("outcome", i), rec.path), qid, o)
                     append_outcome(db, o, o["evidence"], source="record")
                     counts["outcomes"].created += 1
                     touched_questions.add(qid)
@@ -253,6 +261,21 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
             log_import(db, rec.path, rec.sha256, "record", per_file)
         touched(db, touched_questions, refit=True)
     return {k: c.as_dict() for k, c in counts.items()}
+
+
+def _date_is_right(db: Ledger, where: str, qid: str, entry: dict) -> None:
+    """A new outcome's date passes the check `tracker resolve` makes (not in the future, not before
+    the question's first forecast), or the entry accepts it with a reason: `accept_date: true`
+    with a note, or `accept_date: REASON`."""
+    if entry["resolved_on"] is None:
+        return
+    problem = odd_date(qid, entry["resolved_on"], first_forecasts(db, [qid]).get(qid))
+    accepted = entry.get("accept_date")
+    if problem and not accepted:
+        raise TrackerError(f"{where} resolved_on: {problem}; if it is right, add `accept_date: true` and a note "
+                           "saying why (or `accept_date: REASON`)")
+    if problem and accepted is True and not entry.get("note"):
+        raise TrackerError(f"{where} accept_date: true needs a note saying why the date is right")
 
 
 def _totals(counts: dict[str, Counts]) -> dict[str, int]:
