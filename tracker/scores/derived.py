@@ -37,12 +37,24 @@ def schema_sql() -> str:
     return (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 
 
+def shipped_scales(folder: Path | None = None) -> bytes:
+    """The shipped scale files (or those in `folder`), as they are: the sensitivity tables read
+    every forecast's words by them, so a changed scale changes stored scores as a changed
+    schema.sql does."""
+    import tracker.intake
+
+    folder = folder or Path(tracker.intake.__file__).parent / "scales"
+    return b"".join(p.name.encode() + b"\0" + p.read_bytes() for p in sorted(folder.glob("*.yml")))
+
+
 @lru_cache(maxsize=1)
 def version() -> str:
-    """The definition's version: SCORES_FORMAT, the stored sums' format, and a checksum of schema.sql."""
+    """The definition's version: SCORES_FORMAT, the stored sums' format, and checksums of
+    schema.sql and of the shipped scales."""
     from tracker.scores.sums import SUMS_FORMAT
 
-    return f"{SCORES_FORMAT}.{SUMS_FORMAT}.{zlib.crc32(schema_sql().encode()):08x}"
+    return (f"{SCORES_FORMAT}.{SUMS_FORMAT}.{zlib.crc32(schema_sql().encode()):08x}"
+            f".{zlib.crc32(shipped_scales()):08x}")
 
 
 def objects() -> list[tuple[str, str]]:
