@@ -396,8 +396,9 @@ def test_score_compare_calibration_take_policy_and_csv(crowd, db_path):
 
 # ------------------------------------------------------------------ the difficulty-adjusted board
 
-def _dense_adjusted(rows, n_a, n_q):
-    """Each author's mean adjusted score, by NumPy's dense least squares, effects centred per group."""
+def _dense_adjusted(rows, n_a, n_q, effects=False):
+    """Each author's mean adjusted score, by NumPy's dense least squares, effects centred per group
+    (and, with effects=True, the question effects)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
@@ -418,7 +419,7 @@ def _dense_adjusted(rows, n_a, n_q):
     out = np.full(n_a, np.nan)
     for i in set(ai):
         out[i] = np.mean(y[ai == i] - b[qj[ai == i]])
-    return out
+    return (out, b) if effects else out
 
 
 def test_adjusted_intervals_are_a_question_bootstrap_equal_to_dense_refits():
@@ -453,6 +454,47 @@ def test_adjusted_intervals_are_a_question_bootstrap_equal_to_dense_refits():
     alone = out[4]
     assert alone["group"] == 2 and not alone["comparable"] and alone["adjusted_ci_low"] is None
     assert alone["interval_method"] == "not comparable"
+
+
+def test_the_crowd_on_the_adjusted_board_is_scored_against_the_peoples_question_effects():
+    # a benchmark takes no part in the fit: its adjusted score is mean(brier − b̂_j) with b̂ from the
+    # people alone, on every resample too; it is keyed by (benchmark, group) and never moves a person
+    from tracker.scores import fits
+
+    rng = np.random.default_rng(6)
+    rows = [(a, q, float(rng.random() * 0.5)) for a in range(4) for q in range(14) if (a + q) % 5]
+    crowd = [("crowd:median", q, float(rng.random() * 0.3)) for q in range(14)] + [("crowd:median", 99, 0.2)]
+    alone = fits.difficulty_adjusted(rows, samples=40, seed=2)
+    out = fits.difficulty_adjusted(rows, samples=40, seed=2, benchmarks=crowd)
+    assert {k: v for k, v in out.items() if k in alone} == alone
+    c = out[("crowd:median", 1)]
+    assert c["benchmark"] and (c["n"], c["questions"], c["group"]) == (14, 14, 1)  # question 99 is not in the fit
+    assert c["brier"] == pytest.approx(np.mean([s for _, q, s in crowd if q != 99]), abs=1e-15)
+    questions = list(dict.fromkeys(q for _, q, _ in rows))  # the fit's order, which its resamples draw from
+    coded = [(a, questions.index(q), s) for a, q, s in rows]
+    on = {questions.index(q): s for _, q, s in crowd[:14]}
+    _, b = _dense_adjusted(coded, 4, 14, effects=True)
+    assert c["adjusted_brier"] == pytest.approx(np.mean([s - b[j] for j, s in on.items()]), abs=1e-10)
+    draws = np.random.default_rng(2)
+    by_q = [[r for r in coded if r[1] == j] for j in range(14)]
+    boot = []
+    for _ in range(40):
+        drawn = draws.integers(0, 14, size=14)
+        _, eff = _dense_adjusted([(a, k, s) for k, j in enumerate(drawn) for a, _, s in by_q[j]], 4, 14,
+                                 effects=True)
+        boot.append(np.mean([on[j] - eff[k] for k, j in enumerate(drawn)]))
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    assert (c["adjusted_ci_low"], c["adjusted_ci_high"]) == (pytest.approx(lo, abs=1e-9), pytest.approx(hi, abs=1e-9))
+
+
+def test_the_adjusted_board_shows_the_crowd_as_benchmarks(crowd, db_path):
+    rows = reports.adjusted_table(crowd, min_n=1)
+    benchmarks = [r for r in rows if r["crowd"]]
+    assert {r["author"] for r in benchmarks} == set(policies.CROWDS)
+    assert all(r["name"] == r["author"] and r["comparable"] for r in benchmarks)
+    crowd.close()
+    text = runner.invoke(app, ["score", "--adjusted", "--min-n", "1", "--db", str(db_path)]).stdout
+    assert "crowd:median *" in text and "* = crowd aggregate, a benchmark" in text
 
 
 def test_adjusted_board_says_not_comparable_and_its_scale(db, tmp_path, db_path):

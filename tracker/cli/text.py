@@ -158,13 +158,16 @@ def adjusted(rows: list[dict]) -> str:
                          if r["adjusted_ci_low"] is not None else r["interval_method"])
         r["adjusted_shown"] = f"{r['adjusted_brier']:+.3f}"
         r["group_shown"] = str(r["group"]) if r["comparable"] else "not comparable"
-    cols = [("group_shown", "group", ""), ("author", "author", ""), ("name", "name", ""), ("n", "n", ""),
+        r["who"] = r["author"] + (" *" if r["crowd"] else "")
+        r["name_shown"] = "crowd benchmark" if r["crowd"] else r["name"]
+    cols = [("group_shown", "group", ""), ("who", "author", ""), ("name_shown", "name", ""), ("n", "n", ""),
             ("brier", "raw Brier (0..1)", ""), ("adjusted_shown", "adjusted", ""), ("interval", "95 % interval", "")]
     note = ("Adjusted = Brier minus each question's difficulty (two-way fixed effects), one score per question\n"
             "(policy time-weighted). It is not a Brier on 0..1: it is a difference on the Brier's scale, below 0\n"
             "for beating the average on hard questions. Lower is better. Scores compare only within a group of\n"
             "authors linked by common questions; 'not comparable': shares no question with anyone. Interval:\n"
-            f"bootstrap over questions (200 refits), none below {MIN_INTERVAL_N} questions (too few).")
+            f"bootstrap over questions (200 refits), none below {MIN_INTERVAL_N} questions (too few).\n"
+            "* = crowd aggregate, a benchmark scored against the people's question effects, not in the fit.")
     if rows[0]["stale_writes"]:
         note += (f"\nFitted {rows[0]['fitted_at']}; {rows[0]['stale_writes']} outcome change(s) since are not in it yet"
                  " (one fit covers every author, so single outcomes on a large ledger do not refit it):"

@@ -486,13 +486,19 @@ def _adjusted(db: Ledger) -> None:
         raw: dict[Hashable, list[float]] = defaultdict(list)
         for a, _, b in rows:
             raw[a].append(b)
-        fitted = fits.difficulty_adjusted(rows)
-        del rows  # the fit's own arrays are far smaller than these tuples, on a large ledger
+        crowds = db.execute("""select forecaster, question_id, brier from question_policy_scores
+                               where policy = 'time-weighted' and crowd = 1 and provisional = 0
+                               order by forecaster, question_id""").fetchall()
+        fitted = fits.difficulty_adjusted(rows, benchmarks=crowds)
+        del rows, crowds  # the fit's own arrays are far smaller than these tuples, on a large ledger
+        # a benchmark is keyed (crowd id, group), and its raw mean comes with it
         _insert(db, "adjusted_scores", [{
-            "author_id": a, "n": f["n"], "questions": f["questions"], "brier": math.fsum(raw[a]) / len(raw[a]),
+            "author_id": key[0] if f.get("benchmark") else key, "crowd": int(bool(f.get("benchmark"))),
+            "n": f["n"], "questions": f["questions"],
+            "brier": f["brier"] if f.get("benchmark") else math.fsum(raw[key]) / len(raw[key]),
             "adjusted_brier": f["adjusted_brier"], "adjusted_ci_low": f["adjusted_ci_low"],
             "adjusted_ci_high": f["adjusted_ci_high"], "group_id": f["group"], "comparable": int(f["comparable"]),
-            "interval_method": f["interval_method"]} for a, f in fitted.items()])
+            "interval_method": f["interval_method"]} for key, f in fitted.items()])
     db.execute("""insert or replace into board_fits (board, fitted_at, pairs, stale_writes)
                   values ('adjusted', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, 0)""", [pairs])
 

@@ -88,7 +88,8 @@ ADJUSTED_MIN_N = 10
 
 def _fit_effects(ai, qj, score, n_a: int, n_q: int):
     """Least squares brier_ij = a_i + b_j (+ noise), question effects centred in each connected
-    group: (each author's mean of brier − b̂_j, â, component label of each author and question)."""
+    group: (each author's mean of brier − b̂_j, â, component label of each author and question,
+    the graph, rows per author, b̂)."""
     import numpy as np
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -117,7 +118,7 @@ def _fit_effects(ai, qj, score, n_a: int, n_q: int):
     n_by_author = np.bincount(ai, minlength=n_a)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_by_author = np.bincount(ai, weights=adjusted, minlength=n_a) / n_by_author
-    return mean_by_author, a_hat, label, graph, n_by_author
+    return mean_by_author, a_hat, label, graph, n_by_author, b_hat
 
 
 def _refit(ai, qj, score, n_a: int, n_q: int, a_start, tol: float = 1e-11, limit: int = 2000):
@@ -125,7 +126,8 @@ def _refit(ai, qj, score, n_a: int, n_q: int, a_start, tol: float = 1e-11, limit
     mean residual of its rows, in turn) from the full fit's author effects: a few passes of
     bincount instead of a sparse solve, so 200 resamples of a think-tank ledger take a fraction of
     a second. Question effects are centred in each connected group, as in _fit_effects; returns
-    each author's mean adjusted score (NaN for authors not in the resample)."""
+    each author's mean adjusted score (NaN for authors not in the resample) and the question
+    effects."""
     import numpy as np
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -150,11 +152,13 @@ def _refit(ai, qj, score, n_a: int, n_q: int, a_start, tol: float = 1e-11, limit
     sizes = np.bincount(q_label[present], minlength=label.max() + 1)
     b = b - np.where(present, sums[q_label] / np.maximum(sizes[q_label], 1), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.bincount(ai, weights=score - b[qj], minlength=n_a) / count_a
+        return np.bincount(ai, weights=score - b[qj], minlength=n_a) / count_a, b
 
 
 def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, samples: int = ADJUSTED_BOOTSTRAP,
-                        seed: int = ADJUSTED_SEED) -> dict[Hashable, dict[str, Any]]:
+                        seed: int = ADJUSTED_SEED,
+                        benchmarks: Sequence[tuple[Hashable, Hashable, float]] = ()
+                        ) -> dict[Any, dict[str, Any]]:
     """Difficulty-adjusted Brier by two-way fixed effects, brier_ij = a_i + b_j + u_ij.
 
     As ForecastBench's leaderboard (``src/leaderboard/main.py``, ``two_way_fixed_effects``:
@@ -176,6 +180,11 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, sam
     numpy.random.default_rng(seed), the whole fit redone on each by alternating projections),
     from ADJUSTED_MIN_N questions.
 
+    Benchmarks (the crowd's aggregates: rows of the same shape) take no part in the fit: each is
+    scored against the people's question effects, adjusted_brier = mean of (brier − b̂_j) over
+    its questions in the fit, once per group its questions fall in, keyed (benchmark, group),
+    with the same bootstrap (b̂ refitted from the people's rows on every resample).
+
     Solved with scipy.sparse.linalg.lsqr on the sparse 0/1 design matrix (columns scaled by
     1/sqrt(count) to speed convergence), deterministic, and comfortable at ~10k authors × 50k
     questions.
@@ -196,7 +205,7 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, sam
     if not np.all(np.isfinite(score)):
         raise ValueError("brier scores must be finite numbers")
     n_a, n_q = len(authors), len(questions)
-    mean_by_author, a_hat, label, graph, n_by_author = _fit_effects(ai, qj, score, n_a, n_q)
+    mean_by_author, a_hat, label, graph, n_by_author, b_hat = _fit_effects(ai, qj, score, n_a, n_q)
     questions_by_author = np.diff(graph.indptr)[:n_a]
     authors_in = np.bincount(label[:n_a])
     # groups numbered by size (most authors first), then by their first author's id
@@ -205,25 +214,57 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, sam
     group_of = {c: k + 1 for k, c in enumerate(order)}
     comparable = authors_in[label[:n_a]] > 1
     wanted = comparable & (questions_by_author >= ADJUSTED_MIN_N)
+    # benchmark rows on the fit's questions, each keyed by (benchmark, group of its question)
+    keys: dict[tuple[Hashable, int], int] = {}
+    bk, bq, bs = [], [], []
+    for who, question, value in benchmarks:
+        j = questions.get(question)
+        if j is not None:
+            bk.append(keys.setdefault((who, group_of[label[n_a + j]]), len(keys)))
+            bq.append(j)
+            bs.append(float(value))
+    bk_a, bq_a, bs_a = np.asarray(bk, dtype=np.int64), np.asarray(bq, dtype=np.int64), np.asarray(bs, dtype=float)
+    n_k = len(keys)
+    count_k = np.bincount(bk_a, minlength=n_k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bench_mean = np.bincount(bk_a, weights=bs_a - b_hat[bq_a], minlength=n_k) / count_k
+        bench_raw = np.bincount(bk_a, weights=bs_a, minlength=n_k) / count_k
+    bench_questions = np.array([len(set(bq_a[bk_a == k].tolist())) for k in range(n_k)], dtype=np.int64)
+    bench_low = np.full(n_k, np.nan)
+    bench_high = np.full(n_k, np.nan)
+    bench_wanted = bench_questions >= ADJUSTED_MIN_N
     low = np.full(n_a, np.nan)
     high = np.full(n_a, np.nan)
-    if wanted.any() and samples > 0:
+    if (wanted.any() or bench_wanted.any()) and samples > 0:
         rng = np.random.default_rng(seed)
         by_question = [np.flatnonzero(qj == j) for j in range(n_q)]
+        bench_by_question = [np.flatnonzero(bq_a == j) for j in range(n_q)]
         boot = np.full((samples, n_a), np.nan)
+        bench_boot = np.full((samples, n_k), np.nan)
         for b in range(samples):
             drawn = rng.integers(0, n_q, size=n_q)
             idx = np.concatenate([by_question[j] for j in drawn])
             # each draw of a question is a question of its own in the resample
             new_q = np.repeat(np.arange(n_q), [len(by_question[j]) for j in drawn])
-            boot[b] = _refit(ai[idx], new_q, score[idx], n_a, n_q, a_hat)
+            boot[b], effects = _refit(ai[idx], new_q, score[idx], n_a, n_q, a_hat)
+            if n_k:
+                bidx = np.concatenate([bench_by_question[j] for j in drawn])
+                bnew = np.repeat(np.arange(n_q), [len(bench_by_question[j]) for j in drawn])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    bench_boot[b] = (np.bincount(bk_a[bidx], weights=bs_a[bidx] - effects[bnew], minlength=n_k)
+                                     / np.bincount(bk_a[bidx], minlength=n_k))
         with np.errstate(all="ignore"):
             for k in np.flatnonzero(wanted):
                 i = int(k)
                 got = boot[:, i][np.isfinite(boot[:, i])]
                 if len(got) >= samples // 2:
                     low[i], high[i] = np.quantile(got, [0.025, 0.975])
-    out: dict[Hashable, dict[str, Any]] = {}
+            for k in np.flatnonzero(bench_wanted):
+                got = bench_boot[:, k][np.isfinite(bench_boot[:, k])]
+                if len(got) >= samples // 2:
+                    bench_low[k], bench_high[k] = np.quantile(got, [0.025, 0.975])
+    # people by their id; benchmarks by (id, group)
+    out: dict[Any, dict[str, Any]] = {}
     for author, i in authors.items():
         has = bool(np.isfinite(low[i]))
         out[author] = {
@@ -238,6 +279,14 @@ def difficulty_adjusted(rows: Sequence[tuple[Hashable, Hashable, float]], *, sam
             "interval_method": ("bootstrap over questions" if has else "not comparable" if not comparable[i]
                                 else "too few"),
         }
+    for (who, group), b_index in keys.items():
+        has = bool(np.isfinite(bench_low[b_index]))
+        out[(who, group)] = {
+            "n": int(count_k[b_index]), "brier": float(bench_raw[b_index]), "questions": int(bench_questions[b_index]),
+            "adjusted_brier": float(bench_mean[b_index]), "fixed_effect": None,
+            "adjusted_ci_low": float(bench_low[b_index]) if has else None,
+            "adjusted_ci_high": float(bench_high[b_index]) if has else None, "group": group, "comparable": True,
+            "interval_method": "bootstrap over questions" if has else "too few", "benchmark": True}
     return out
 
 

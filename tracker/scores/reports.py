@@ -139,15 +139,16 @@ def adjusted_table(db: Ledger, *, min_n: int = 1) -> list[dict]:
     """The difficulty-adjusted leaderboard (two-way fixed effects), best first. Each row says when
     the board was fitted and how many outcome changes since it does not yet reflect (board_fits)."""
     fit = board_fit(db)
-    rows = db.query("""select s.author_id as author, a.name, s.n, s.questions, s.brier, s.adjusted_brier,
-                              s.adjusted_ci_low, s.adjusted_ci_high, s.group_id as "group", s.comparable,
-                              s.interval_method
-                       from adjusted_scores s join authors a on a.id = s.author_id
-                       where s.n >= :min_n order by s.comparable desc, s.group_id, s.adjusted_brier, s.n desc""",
+    rows = db.query("""select s.author_id as author, coalesce(a.name, s.author_id) as name, s.crowd, s.n,
+                              s.questions, s.brier, s.adjusted_brier, s.adjusted_ci_low, s.adjusted_ci_high,
+                              s.group_id as "group", s.comparable, s.interval_method
+                       from adjusted_scores s left join authors a on a.id = s.author_id
+                       where s.n >= :min_n
+                       order by s.comparable desc, s.group_id, s.adjusted_brier, s.n desc, s.author_id""",
                     {"min_n": min_n})
-    return [{**r, "comparable": bool(r["comparable"]), "policy": "time-weighted", "n_counts": "questions",
-             "brier_scale": BRIER_SCALE, "adjusted_scale": ADJUSTED_SCALE, "fitted_at": fit["fitted_at"],
-             "stale_writes": fit["stale_writes"]} for r in rows]
+    return [{**r, "crowd": bool(r["crowd"]), "comparable": bool(r["comparable"]), "policy": "time-weighted",
+             "n_counts": "questions", "brier_scale": BRIER_SCALE, "adjusted_scale": ADJUSTED_SCALE,
+             "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]} for r in rows]
 
 
 def board_fit(db: Ledger, board: str = "adjusted") -> dict:

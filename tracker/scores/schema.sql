@@ -223,9 +223,12 @@ CREATE TABLE sensitivity_scenarios (
 
 -- One row per (author, question) under the time-weighted policy goes into the fit; adjusted
 -- scores are comparable only inside a connected group of authors and questions (group_id), and
--- not at all for an author who shares no question with anyone (comparable = 0).
+-- not at all for an author who shares no question with anyone (comparable = 0). The crowd's
+-- aggregates (crowd = 1) take no part in the fit: each is scored against the people's question
+-- effects, one row per group its questions fall in.
 CREATE TABLE adjusted_scores (
-    author_id TEXT PRIMARY KEY REFERENCES authors(id),
+    author_id TEXT NOT NULL,     -- an author's id, or crowd:median, crowd:mean, crowd:geo-mean-odds
+    crowd INTEGER NOT NULL,
     n INTEGER NOT NULL,
     questions INTEGER NOT NULL,
     brier REAL NOT NULL,
@@ -233,7 +236,8 @@ CREATE TABLE adjusted_scores (
     adjusted_ci_low REAL, adjusted_ci_high REAL,
     group_id INTEGER NOT NULL,
     comparable INTEGER NOT NULL,
-    interval_method TEXT
+    interval_method TEXT,
+    PRIMARY KEY (author_id, group_id)
 );
 
 -- The fair boards, one per policy: each forecaster's mean over questions (n counts questions)
