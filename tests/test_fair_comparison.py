@@ -691,3 +691,42 @@ def test_a_spread_within_chance_ranks_nobody_and_says_so(no_spread, db_path):
     assert {r["board"] for r in rows} == {"raw; " + fair.NOT_RANKED}
     page = asyncio.run(ds.client.get(f"/{name}/authors/ann")).text
     assert "none: the board cannot tell its forecasters apart" in page
+
+
+# ------------------------------------------------------------------ options that must be used or refused
+
+def test_authors_whose_every_forecast_was_late_show_from_min_n_0(late, db_path, tmp_path):
+    more = tmp_path / "f4.csv"
+    more.write_text("question_id,author,probability,made_on\nq,Dan,0.9,2019-02-10\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", "--kind", "forecasts", str(more), "--db", str(db_path)]).exit_code == 0
+    result = runner.invoke(app, ["score", "--min-n", "0", "--json", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[-1]["author"] == "dan" and rows[-1]["n"] == 0 and rows[-1]["late"] == 1
+    assert rows[-1]["rank"] is None
+    assert runner.invoke(app, ["score", "--min-n", "0", "--db", str(db_path)]).exit_code == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--adjusted", "--policy", "first"],
+     "--policy first: the difficulty-adjusted board is fitted on the time-weighted"),
+    (["--adjusted", "--policy", "bogus"], "--policy 'bogus': choose one of"),
+    (["--adjusted", "--topic", "korea"], "--topic: the adjusted boards are fitted on every topic at once"),
+])
+def test_the_adjusted_board_refuses_what_it_would_ignore(crowd, db_path, args, message):
+    crowd.close()
+    result = runner.invoke(app, ["score", *args, "--db", str(db_path)])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_compare_says_too_few_under_every_policy_and_takes_the_crowd(repeated, db_path):
+    repeated.close()
+    for policy in ("forecasts", "time-weighted"):
+        result = runner.invoke(app, ["compare", "ann", "bob", "--policy", policy, "--json", "--db", str(db_path)])
+        r = json.loads(result.stdout)
+        assert r["n_common"] == 2 and r["interval_method"] == "too few" and r["ci_low"] is None, policy
+        assert r["p_value"] is None
+        text = runner.invoke(app, ["compare", "ann", "bob", "--policy", policy, "--db", str(db_path)]).stdout
+        assert "too few common questions for an interval" in text and "[–, –]" not in text
+    r = json.loads(runner.invoke(app, ["compare", "ann", "crowd:median", "--json", "--db", str(db_path)]).stdout)
+    assert r["author_b"] == "crowd:median" and r["n_common"] == 2

@@ -282,11 +282,19 @@ def test_leaderboard_adjusted_is_the_cli_adjusted_board(ds, cli):
     for r, e in zip(rows, expected, strict=True):
         assert {k: r[k] for k in fields} == {k: e[k] for k in fields}
         assert r["board"] == "difficulty-adjusted, all topics"
+    # ranked within each group of authors linked by common questions, never across groups
+    group_of = {r["author_id"]: r["interval"].split(":")[0] for r in rows if r["interval"].startswith("group ")}
+    for group in set(group_of.values()):
+        ranks = [r["rank"] for r in rows if group_of.get(r["author_id"]) == group and not r["crowd"]]
+        assert ranks == sorted(ranks) and ranks[0] == 1, group
+    assert all(r["rank"] is None for r in rows if r["crowd"] or r["interval"] == "not comparable")
 
 
 def test_leaderboard_on_a_topic_is_the_cli_board_of_that_subset(ds, cli):
     rows = query(ds, "leaderboard", topic="summit", min_n="1")
-    assert {r["board"] for r in rows} == {"raw, topic summit"}
+    assert {r["board"] for r in rows} == {"raw, topic summit; not ranked: the site fits no shrinkage on one topic "
+                                          "(`tracker score --topic summit` does)"}
+    assert {r["rank"] for r in rows} == {None}
     expected = {e["author"]: e for e in cli("score", "--topic", "summit", "--min-n", "1")}
     assert {r["author_id"] for r in rows} == set(expected)
     for r in rows:

@@ -103,6 +103,9 @@ def score(
     if adjusted:
         if by != "author":
             raise TrackerError("--adjusted: goes with --by author")
+        if topic:
+            raise TrackerError("--topic: the adjusted boards are fitted on every topic at once; "
+                               "use `tracker score --topic` for one topic's board")
         if method == "forecastbench":
             rows = reports.forecastbench_table(conn, reports.check_policy(policy or "time-weighted"),
                                                min_n=1 if min_n is None else min_n)
@@ -110,6 +113,9 @@ def score(
             return
         if method != "tracker":
             raise TrackerError(f"--method {method!r}: choose tracker or forecastbench")
+        if policy and reports.check_policy(policy) != "time-weighted":
+            raise TrackerError(f"--policy {policy}: the difficulty-adjusted board is fitted on the time-weighted "
+                               "scores only (--method forecastbench takes any policy)")
         rows = reports.adjusted_table(conn, min_n=fair.DEFAULT_MIN_N if min_n is None else min_n)
         _show(as_json, as_csv, rows, lambda: output.adjusted(rows))
     elif by == "author" and (policy or "time-weighted") != reports.FORECASTS:

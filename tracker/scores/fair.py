@@ -25,7 +25,7 @@ rank is by a shrinkage estimate that one lucky forecast cannot put first.
   Crowd forecasters are shrunk by the same rule, but take no part in estimating σ², τ² or the
   questions' means.
 - **Rank**: among people with at least DEFAULT_MIN_N questions (the default board), by shrunk
-  Brier. Where τ² is estimated at 0, the forecasters' spread is no more than chance would give:
+  Brier. Where τ² is estimated at 0 though σ² > 0, the forecasters' spread is no more than chance would give:
   every shrunk Brier is the same, and nobody is ranked (rank None, and the fit says why) rather
   than ranked by the raw means shrinkage was meant to replace.
 """

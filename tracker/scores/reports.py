@@ -263,9 +263,19 @@ def compare(db: Ledger, a: str, b: str, *, seed: int = 0, n_boot: int = 10000,
     common = sorted(q for q, by in per_q.items() if ida in by and idb in by)
     a_scores = [math.fsum(per_q[q][ida]) / len(per_q[q][ida]) for q in common]
     b_scores = [math.fsum(per_q[q][idb]) / len(per_q[q][idb]) for q in common]
-    result = fits.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot)
+    result = _few_or_interval(fits.paired_comparison(a_scores, b_scores, seed=seed, n_boot=n_boot))
     return {"author_a": ida, "author_b": idb, "policy": FORECASTS, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}
+
+
+def _few_or_interval(result: dict) -> dict:
+    """No interval or p-value below MIN_INTERVAL_N common questions ("too few"), as on the boards."""
+    if result["n_common"] < fair.MIN_INTERVAL_N:
+        result.update(ci_low=None, ci_high=None, t_ci_low=None, t_ci_high=None, p_value=None)
+        result["interval_method"] = "too few"
+    else:
+        result["interval_method"] = "no spread" if result["ci_low"] is None else "bootstrap"
+    return result
 
 
 def _names(db: Ledger) -> dict[str, str]:
@@ -332,7 +342,8 @@ def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: in
                     "topic": topic, **r, "ranking": spread["ranking"], "brier_scale": BRIER_SCALE,
                     "n_counts": "questions",
                     "fitted_at": fit["fitted_at"], "stale_writes": fit["stale_writes"]})
-    out.sort(key=lambda r: (r["shrunk_brier"], r["brier"], -r["n"], r["author"]))
+    # people whose every forecast was late (n = 0, shown from --min-n 0) come last
+    out.sort(key=lambda r: (r["n"] == 0, r["shrunk_brier"] or 0.0, r["brier"] or 0.0, -r["n"], r["author"]))
     return out
 
 
@@ -355,8 +366,9 @@ def _policy_pairs(db: Ledger, policy: str, *, author: str | None = None, documen
 
 
 def policy_compare(db: Ledger, a: str, b: str, policy: str, *, seed: int = 0, n_boot: int = 10000) -> dict:
-    """Two authors on the questions both answered, each scored once per question under `policy`."""
-    ida, idb = author_id(db, a), author_id(db, b)
+    """Two authors on the questions both answered, each scored once per question under `policy`;
+    either may be a crowd aggregate (crowd:median, crowd:mean, crowd:geo-mean-odds)."""
+    ida, idb = (who if who in policies.CROWDS else author_id(db, who) for who in (a, b))
     if ida == idb:
         raise TrackerError(f"compare: {a!r} and {b!r} are the same author")
     scores: dict[str, dict[str, float]] = {ida: {}, idb: {}}
@@ -365,13 +377,8 @@ def policy_compare(db: Ledger, a: str, b: str, policy: str, *, seed: int = 0, n_
                                     [policy, ida, idb]):
         scores[who][q] = brier
     common = sorted(set(scores[ida]) & set(scores[idb]))
-    result = fits.paired_comparison([scores[ida][q] for q in common], [scores[idb][q] for q in common],
-                                    seed=seed, n_boot=n_boot)
-    if result["n_common"] < fair.MIN_INTERVAL_N:
-        result.update(ci_low=None, ci_high=None, t_ci_low=None, t_ci_high=None, p_value=None)
-        result["interval_method"] = "too few"
-    else:
-        result["interval_method"] = "no spread" if result["ci_low"] is None else "bootstrap"
+    result = _few_or_interval(fits.paired_comparison([scores[ida][q] for q in common],
+                                                     [scores[idb][q] for q in common], seed=seed, n_boot=n_boot))
     return {"author_a": ida, "author_b": idb, "policy": policy, **result, "questions": common, "seed": seed,
             "bootstrap_samples": n_boot, "brier_scale": BRIER_SCALE}
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from tracker.values import check_distribution
 
-#: Log scores clip p into [LOG_CLIP, 1 - LOG_CLIP] so that a confident miss costs a finite
-#: -ln(0.001) = 6.91 nats instead of infinity (the bound Metaculus uses). Every clipped forecast is
+#: Log scores floor the probability given to what happened at LOG_CLIP, so that a confident miss
+#: costs a finite -ln(0.001) = 6.91 nats instead of infinity (the bound Metaculus uses). Every floored forecast is
 #: flagged where it is stored and counted beside every mean.
 LOG_CLIP = 0.001
 
