@@ -73,21 +73,24 @@ class Sampler(threading.Thread):
 
 
 async def reader(base: str, pages: dict[str, list[str]], until: float, latencies: list[float],
-                 errors: Counter, seed: int) -> None:
+                 errors: Counter, seed: int, by_page: dict[str, list[float]]) -> None:
     rng = random.Random(seed)
     names = sorted(pages)
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         for _ in range(MAX_REQUESTS):
             if time.monotonic() >= until:
                 return
-            path = rng.choice(pages[rng.choice(names)])
+            name = rng.choice(names)
+            path = rng.choice(pages[name])
             start = time.perf_counter()
             try:
                 ok = (await http.get(path)).status_code == 200
             except httpx.HTTPError:
                 ok = False
             if ok:
-                latencies.append((time.perf_counter() - start) * 1000)
+                ms = (time.perf_counter() - start) * 1000
+                latencies.append(ms)
+                by_page.setdefault(name, []).append(ms)
             else:
                 errors["reader"] += 1
 
@@ -112,13 +115,14 @@ def phase(base: str, pid: int, pages: dict, readers: int, heavies: int, seconds:
     errors: Counter = Counter()
     answers: Counter = Counter()
     heavy_ms: list[float] = []
+    by_page: dict[str, list[float]] = {}
     sampler = Sampler(pid)
     sampler.start()
     start = time.monotonic()
     until = start + seconds
 
     async def main():
-        await asyncio.gather(*(reader(base, pages, until, latencies, errors, s) for s in range(readers)),
+        await asyncio.gather(*(reader(base, pages, until, latencies, errors, s, by_page) for s in range(readers)),
                              *(heavy(base, until, answers, heavy_ms) for _ in range(heavies)))
 
     asyncio.run(main())
@@ -128,7 +132,9 @@ def phase(base: str, pid: int, pages: dict, readers: int, heavies: int, seconds:
            "reader_requests": len(latencies), "reader_errors": errors["reader"],
            "reader_p50_ms": round(percentile(latencies, 50) or 0, 1),
            "reader_p99_ms": round(percentile(latencies, 99) or 0, 1),
-           "peak_rss_mb": round(sampler.peak / 1024, 1)}
+           "peak_rss_mb": round(sampler.peak / 1024, 1),
+           "pages": {name: {"requests": len(ms), "p50_ms": round(percentile(ms, 50) or 0, 1),
+                            "p99_ms": round(percentile(ms, 99) or 0, 1)} for name, ms in sorted(by_page.items())}}
     if heavies:
         out["heavy_answers"] = dict(answers)
         out["heavy_p50_ms"] = round(percentile(heavy_ms, 50) or 0, 1)
@@ -174,6 +180,8 @@ if __name__ == "__main__":
         for label, p in (("readers alone", report["readers_alone"]), ("beside heavy", report["beside_heavy"])):
             print(f"  {label:<14} {p['reader_requests']:>6} reads  p50 {p['reader_p50_ms']} ms  "
                   f"p99 {p['reader_p99_ms']} ms  errors {p['reader_errors']}  peak RSS {p['peak_rss_mb']} MB")
+            for name, q in p["pages"].items():
+                print(f"    {name:<14} {q['requests']:>6} reads  p50 {q['p50_ms']} ms  p99 {q['p99_ms']} ms")
         b = report["beside_heavy"]
         print(f"  heavy clients ({b['heavy_clients']}): {b['heavy_answers']}  p50 {b['heavy_p50_ms']} ms  "
               f"p99 {b['heavy_p99_ms']} ms")
