@@ -244,3 +244,42 @@ def test_the_time_limit_stops_a_query_between_two_heavy_calls(tmp_path, small_re
     assert took < 30, f"the query ran on ({took:.1f} s)"
     # the connection is whole: the next query answers
     assert _get(ds, "/forecasts.json", sql="select count(*) as n from forecasts", _shape="array").json() == [{"n": 4}]
+
+
+def test_readers_sql_runs_one_at_a_time_and_a_full_queue_is_503(tmp_path, small_record, monkeypatch):
+    """Four clients' SQL running to the time limit held all three of Datasette's SQL threads (the
+    forecast pages beside them took 11 s at the median): readers' own SQL runs one request at a
+    time, with a bounded queue; pages, canned queries and the charts' own SQL are not queued."""
+    from tracker.site import guard
+
+    def scope(path, query):
+        return {"query_string": query.encode()}, path
+
+    for path, query, theirs in [
+        ("/forecasts", "sql=select+1", True), ("/forecasts.json", "sql=select+1&_shape=array", True),
+        ("/forecasts/forecasts", "_where=1", True), ("/forecasts/forecasts.json", "_where%5B%5D=x", True),
+        ("/forecasts/leaderboard", "min_n=1", False), ("/forecasts/forecasts/f1", "", False),
+        ("/forecasts/forecasts", "sql=select+1", False),  # no SQL of theirs on a table page
+    ]:
+        assert guard.readers_sql(*scope(path, query)) is theirs, (path, query)
+    chart = sorted(guard.site_queries())[0]
+    from urllib.parse import urlencode
+
+    assert guard.readers_sql(*scope("/forecasts.json", urlencode({"sql": chart}))) is False
+
+    monkeypatch.setattr(guard, "MAX_READERS_SQL_WAITING", 0)  # no one may wait: the second is turned away
+    ds = _served(tmp_path, small_record, sql_time_limit_ms=400)
+    slow = ("with recursive c(x) as (select 1 union all select x + 1 from c limit 2000) "
+            "select count(*) from c where length(hex(randomblob(4000000))) > 0")
+
+    async def go():
+        return await asyncio.gather(ds.client.get("/forecasts.json", params={"sql": slow}),
+                                    ds.client.get("/forecasts.json", params={"sql": slow}),
+                                    ds.client.get("/forecasts/forecasts/f1"),
+                                    ds.client.get("/forecasts/leaderboard.json", params={"_shape": "array"}))
+
+    first, second, page, board = asyncio.run(go())
+    assert sorted([first.status_code, second.status_code]) == [400, 503]
+    busy = first if first.status_code == 503 else second
+    assert busy.headers["retry-after"] == "1" and "one query at a time" in busy.text
+    assert page.status_code == 200 and board.status_code == 200

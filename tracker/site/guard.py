@@ -33,6 +33,14 @@ Each ledger connection Datasette opens is therefore prepared here (the plugin's
   24 columns of ``hex(randomblob(...))`` ran 15 s against a 3 s limit. The watchdog wraps
   Datasette's ``sqlite_timelimit`` (`install_watchdog`), keeping its handler and its error page.
 
+Readers' own SQL (``?sql=`` on a ledger's database page, ``?_where=`` on its tables) runs one
+request at a time per instance (`MAX_READERS_SQL`), with at most `MAX_READERS_SQL_WAITING`
+waiting their turn; past that a request gets 503 and ``Retry-After``. Datasette runs all SQL in
+three threads, and four clients whose queries each run to the 3 s time limit held all three: the
+forecast pages beside them took 11 s at the median. Queued, they hold one thread at most, and the
+pages, the canned queries and the charts' own SQL (`site_queries`, the queries of the dashboards
+in metadata.yml, sent as they are written) keep the other two.
+
 Only ledgers are guarded (`tracker.site.metadata.is_ledger`), so tracker being installed changes no
 other database Datasette serves. The site accepts no writes, so every request to a ledger's pages
 with another method than GET or HEAD gets 405 and an ``Allow: GET, HEAD`` header
@@ -44,11 +52,14 @@ pages are left as they are. ``/-/databases`` shows each ledger's file name in pl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +84,10 @@ BOUNDED = {"replace": (3, (0, 1)), "instr": (2, (0, 1)), "trim": (2, (0, 1)), "l
            "rtrim": (2, (0, 1))}
 #: How often the watchdog looks for a query past its deadline.
 WATCH_EVERY_S = 0.02
+#: Readers' own SQL requests run at once, per instance (of Datasette's three SQL threads), and
+#: how many may wait their turn before one gets 503.
+MAX_READERS_SQL = 1
+MAX_READERS_SQL_WAITING = 32
 
 
 def _hide_files(action: int, arg1: str | None, arg2: str | None, database: str | None, trigger: str | None) -> int:
@@ -232,15 +247,98 @@ async def _not_allowed(path: str, send: Callable[[dict], Awaitable[None]]) -> No
     await send({"type": "http.response.body", "body": body})
 
 
+def site_queries() -> frozenset[str]:
+    """The SQL the site's own charts and their filters send (datasette-dashboards, metadata.yml)."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "query" and isinstance(inner, str):
+                    found.add(inner.strip())
+                else:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk((site_metadata.shipped().get("plugins") or {}).get("datasette-dashboards") or {})
+    return frozenset(found)
+
+
+def readers_sql(scope: dict, path: str) -> bool:
+    """Whether a request to a ledger's page runs SQL of the reader's own: ?sql= on the database
+    page (not one of `site_queries`), or ?_where= anywhere."""
+    from urllib.parse import parse_qs
+
+    query = scope.get("query_string") or b""
+    if b"sql=" not in query and b"_where" not in query:
+        return False
+    params = parse_qs(query.decode("latin-1"), keep_blank_values=True)
+    if any(k.startswith("_where") for k in params):
+        return True
+    rest = path.lstrip("/").split("/", 1)
+    if len(rest) > 1 and rest[1]:  # a table or a canned query: ?sql= is no SQL there
+        return False
+    return any(sql.strip() not in _SITE_QUERIES() for sql in params.get("sql", []))
+
+
+_SITE_QUERIES = functools.cache(site_queries)
+
+
+class _Queue:
+    """Readers' SQL requests of one event loop: MAX_READERS_SQL at once, the rest waiting."""
+
+    def __init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(MAX_READERS_SQL)
+        self.waiting = 0
+
+
+_QUEUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _busy(send: Callable[[dict], Awaitable[None]]) -> None:
+    body = b"Busy: readers' own SQL runs one query at a time here, and many are waiting; try again\n"
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"retry-after", b"1"), (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def method_guard(datasette: Any, app: Callable) -> Callable:
-    """`app` answering 405 to any method but GET and HEAD on a ledger's pages."""
+    """`app` answering 405 to any method but GET and HEAD on a ledger's pages, and running
+    readers' own SQL on them one request at a time."""
 
     async def guarded(scope: dict, receive: Callable, send: Callable) -> None:
-        if (scope.get("type") == "http" and scope.get("method", "GET").upper() not in ALLOWED
-                and ledger_page(datasette, _site_path(datasette, scope))):
-            await _not_allowed(_site_path(datasette, scope), send)
+        if scope.get("type") != "http":
+            await app(scope, receive, send)
             return
-        await app(scope, receive, send)
+        path = _site_path(datasette, scope)
+        if not ledger_page(datasette, path):
+            await app(scope, receive, send)
+            return
+        if scope.get("method", "GET").upper() not in ALLOWED:
+            await _not_allowed(path, send)
+            return
+        if not readers_sql(scope, path):
+            await app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        queue = _QUEUES.get(loop)
+        if queue is None:
+            queue = _QUEUES[loop] = _Queue()
+        if queue.semaphore.locked() and queue.waiting >= MAX_READERS_SQL_WAITING:
+            await _busy(send)
+            return
+        queue.waiting += 1
+        try:
+            await queue.semaphore.acquire()
+        finally:
+            queue.waiting -= 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            queue.semaphore.release()
 
     return guarded
 
