@@ -632,3 +632,24 @@ def test_read_only_database(tmp_path, small_record, db_path):
             subprocess.run(undo)
         os.chmod(db_path, stat.S_IRUSR | stat.S_IWUSR)
     assert db_path.read_bytes() == before
+
+
+def test_a_record_may_use_a_question_a_later_file_defines(tmp_path, db_path):
+    """Issue 18: with the files in this order the import failed with `FOREIGN KEY constraint
+    failed`, and succeeded in the other order. Every reference is checked across the whole
+    import first, so the order of the files does not matter."""
+    later = tmp_path / "b.yml"
+    later.write_text(SMALL_RECORD, encoding="utf-8")
+    first = tmp_path / "a.yml"
+    first.write_text("document:\n  id: doc-z\n  title: Another brief\n  published_on: 2019-03-01\n  authors: [ann]\n"
+                     "forecasts:\n  - id: z1\n    question: q2\n    probability: 0.4\n    method: stated\n",
+                     encoding="utf-8")
+    result = runner.invoke(app, ["import", str(first), str(later)])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select question_id from forecasts where id = 'z1'").fetchone() == ("q2",)
+    assert conn.execute("pragma foreign_key_check").fetchall() == []
+    # a question that no file defines is still one line naming it
+    first.write_text(first.read_text(encoding="utf-8").replace("question: q2", "question: q9"), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(first), str(later)])
+    assert result.exit_code == 1 and "forecast z1: unknown question 'q9'" in result.stderr
