@@ -271,3 +271,25 @@ def test_a_draft_killed_before_its_rename_leaves_the_earlier_draft(drafted, db_p
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert sorted(p.name for p in drafted.parent.iterdir()) == ["draft.yml", "mine.tracker-partial"]
+
+
+def test_a_locked_ledger_is_named(small_db, db_path, monkeypatch):
+    """Another process holds the write lock past the busy timeout (30 s, made 0.1 s here): the
+    one line names the ledger, and nothing is written."""
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+    from tracker.ledger import connection
+
+    real = connection.sqlite3.connect
+    monkeypatch.setattr(connection.sqlite3, "connect", lambda path, timeout=5.0, **kw: real(path, timeout=0.1, **kw))
+    holder = sqlite3.connect(db_path)
+    holder.execute("begin immediate")
+    try:
+        result = CliRunner().invoke(app, ["resolve", "q2", "--outcome", "yes", "--db", str(db_path)])
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == f"Error: {db_path}: database is locked\n"
+    assert sqlite3.connect(db_path).execute("select count(*) from outcomes where question_id = 'q2'").fetchone() == (0,)
