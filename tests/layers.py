@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tracker"
 
 #: Lowest first: a module may import its own layer and the layers before it, never one after it.
-#: errors, values, inputs and stages are the core that every layer may use.
+#: errors, values, inputs, outputs and stages are the core that every layer may use.
 LAYERS = ("core", "intake", "ledger", "imports", "scores", "site", "cli")
-CORE = {"tracker", "tracker.errors", "tracker.values", "tracker.inputs", "tracker.stages"}
+CORE = {"tracker", "tracker.errors", "tracker.values", "tracker.inputs", "tracker.outputs", "tracker.stages"}
 
 
 def module_name(path: Path) -> str:

@@ -230,7 +230,7 @@ def test_ifps_csv_with_carriage_returns_as_dataverse_wrote_it(db, tmp_path):
 def test_ifps_csv_that_is_not_utf8_is_refused_with_the_fix(db, tmp_path):
     survey = copy_with(tmp_path)
     (tmp_path / "ifps.csv").write_bytes(IFPS.read_bytes().replace(b"medical", b"medic\x8c\xe6al"))
-    with pytest.raises(TrackerError, match=r"ifps.csv: not UTF-8 text \(byte \d+\); iqisa's copy"):
+    with pytest.raises(TrackerError, match=r"ifps.csv:\d+: not UTF-8 text \(byte \d+\); iqisa's copy"):
         import_file(db, survey, "gjp")
 
 

@@ -190,6 +190,37 @@ def test_same_bytes_under_another_id_is_refused_and_changes_nothing(db, tmp_path
     assert dump(db) == before
 
 
+def test_two_documents_with_one_title_are_never_merged_as_versions(db, tmp_path):
+    """Identity never comes from a title: B's text under A's id (and A's publisher) was the bug."""
+    a = tmp_path / "a.md"
+    a.write_text("---\ntitle: Annual Outlook\npublisher: Institute A\nauthors: [Ann]\n---\nA's text.\n",
+                 encoding="utf-8")
+    b = tmp_path / "b.md"
+    b.write_text("---\ntitle: Annual Outlook\npublisher: Institute B\nauthors: [Bea]\n---\nB's text.\n",
+                 encoding="utf-8")
+    assert add_document(db, a)["id"] == "annual-outlook"
+    before = dump(db)
+    with pytest.raises(TrackerError) as e:
+        add_document(db, b)
+    assert str(e.value) == (f"{b}: its title gives the id 'annual-outlook', already that of document 'Annual Outlook' "
+                            "by Institute A, whose text differs; for a new version of it, pass --id annual-outlook, "
+                            "for another document, another --id")
+    assert dump(db) == before
+    # named, B is a document of its own, and A is untouched
+    assert add_document(db, b, id="annual-outlook-b")["status"] == "created"
+    assert db["documents"].get("annual-outlook")["publisher"] == "Institute A"
+    assert "A's text" in db["documents"].get("annual-outlook")["text"]
+    assert [v["version"] for v in document_versions(db, "annual-outlook")] == [1]
+    # a file name is no identity either
+    c, d = tmp_path / "one" / "note.txt", tmp_path / "two" / "note.txt"
+    for p, text in ((c, "First note."), (d, "Second note.")):
+        p.parent.mkdir()
+        p.write_text(text + "\n", encoding="utf-8")
+    assert add_document(db, c, authors=[{"id": "ann", "name": "Ann"}])["id"] == "note"
+    with pytest.raises(TrackerError, match="its file name gives the id 'note'"):
+        add_document(db, d, authors=[{"id": "ann", "name": "Ann"}])
+
+
 def test_options_beat_side_file_beat_the_file(db, tmp_path):
     pdf = write_pdf(tmp_path / "brief.pdf")
     (tmp_path / "brief.pdf.meta.yml").write_text("id: my-brief\npublisher: Side Institute\ntitle: Side title\n",

@@ -184,3 +184,112 @@ def test_writers_racing_to_create_a_new_ledger_keep_every_score(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("select count(*) from forecast_scores").fetchone()[0] == 4
     assert conn.execute("select count(*) from author_scores where n = 1").fetchone()[0] == 4
+
+
+# ------------------------------------------------------------------------------ the draft record
+
+DRAFT_TEXT = ("Ausblick 2019\n\nEin Abkommen ist bis Ende 2019 wahrscheinlich. Die Sanktionen werden "
+              "bis Juni 2019 kaum gelockert.\n")
+
+
+@pytest.fixture
+def drafted(tmp_path, db_path):
+    """A document with candidates, and the draft `extract --draft` wrote of it."""
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    text = tmp_path / "brief.txt"
+    text.write_text(DRAFT_TEXT, encoding="utf-8")
+    runner = CliRunner()
+    added = runner.invoke(app, ["document", "add", str(text), "--author", "Anna Autorin", "--lang", "de",
+                                "--id", "ausblick", "--db", str(db_path)])
+    assert added.exit_code == 0, added.output
+    out = tmp_path / "drafts"
+    out.mkdir()
+    made = runner.invoke(app, ["extract", "ausblick", "--draft", str(out / "draft.yml"), "--db", str(db_path)])
+    assert made.exit_code == 0, made.output
+    return out / "draft.yml"
+
+
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_a_draft_that_fails_midway_leaves_the_earlier_draft(drafted, db_path, monkeypatch, step):
+    """`extract --draft` writes through tracker.outputs: a full disk at the flush or the rename
+    leaves the analyst's earlier draft byte for byte, names the file, and leaves no temporary."""
+    import errno
+    import os
+
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    drafted.write_text(drafted.read_text(encoding="utf-8") + "# the analyst's notes\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in drafted.parent.iterdir()}
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, step, full)
+    result = CliRunner().invoke(app, ["extract", "ausblick", "--draft", str(drafted), "--db", str(db_path)])
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == f"Error: {drafted}: cannot write (No space left on device)\n"
+    assert {p.name: p.read_bytes() for p in drafted.parent.iterdir()} == before
+
+
+KILLED_DRAFT = """
+import os, sys, time
+real = os.replace
+
+def slow(*args):
+    print("ready", flush=True)
+    time.sleep(60)
+
+os.replace = slow
+from tracker.cli import app
+app(sys.argv[1:])
+"""
+
+
+def test_a_draft_killed_before_its_rename_leaves_the_earlier_draft(drafted, db_path, tmp_path):
+    """SIGKILL with the new draft written but not yet in place: the old one is whole, and the
+    next draft removes the abandoned temporary (only it)."""
+    before = drafted.read_bytes()
+    script = tmp_path / "killed_draft.py"
+    script.write_text(KILLED_DRAFT)
+    proc = subprocess.Popen([sys.executable, str(script), "extract", "ausblick", "--lang", "en", "--draft",
+                             str(drafted), "--db", str(db_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline() == "ready\n", proc.stderr.read()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert drafted.read_bytes() == before
+    left = sorted(p.name for p in drafted.parent.iterdir())
+    assert len(left) == 2 and left[1] == "draft.yml" and left[0].endswith(".tracker-partial")
+    (drafted.parent / "mine.tracker-partial").write_text("the user's own")
+    again = tracker("extract", "ausblick", "--draft", drafted, "--db", db_path)
+    _, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert sorted(p.name for p in drafted.parent.iterdir()) == ["draft.yml", "mine.tracker-partial"]
+
+
+def test_a_locked_ledger_is_named(small_db, db_path, monkeypatch):
+    """Another process holds the write lock past the busy timeout (30 s, made 0.1 s here): the
+    one line names the ledger, and nothing is written."""
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+    from tracker.ledger import connection
+
+    real = connection.sqlite3.connect
+    monkeypatch.setattr(connection.sqlite3, "connect", lambda path, timeout=5.0, **kw: real(path, timeout=0.1, **kw))
+    holder = sqlite3.connect(db_path)
+    holder.execute("begin immediate")
+    try:
+        result = CliRunner().invoke(app, ["resolve", "q2", "--outcome", "yes", "--db", str(db_path)])
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == f"Error: {db_path}: database is locked\n"
+    assert sqlite3.connect(db_path).execute("select count(*) from outcomes where question_id = 'q2'").fetchone() == (0,)

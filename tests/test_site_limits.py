@@ -4,6 +4,7 @@ and a page returns at most the row limit."""
 import asyncio
 import time
 
+import pytest
 from datasette.app import Datasette
 
 from tracker.ledger.records.load import load_record
@@ -189,3 +190,96 @@ def test_no_page_or_json_shows_a_file_path(tmp_path, small_record):
     for sql in ("select * from pragma_database_list", "select file from pragma_database_list()"):
         answer = _get(ds, "/forecasts.json", sql=sql, _shape="array")
         assert answer.status_code == 200 and answer.json() == [] and str(tmp_path) not in answer.text
+
+
+# One call of a function of quadratic work, and the time limit between two instructions.
+
+QUADRATIC = "select length(trim(replace(hex(zeroblob(20000)), '0', '2'), hex(zeroblob(100000)) || '2'))"
+
+SAME_AS_SQLITE = [
+    "replace('abcabc', 'b', 'xy')", "replace(null, 'a', 'b')", "replace('abc', '', 'x')", "replace('abc', 'b', null)",
+    "replace(x'616263', x'62', 'z')", "replace(12.5, '.', ',')", "replace('Jörg Müller', 'ü', 'ue')",
+    "instr('héllo', 'l')", "instr(x'010203', x'03')", "instr(null, 'a')", "instr(12345, 34)", "instr('abc', '')",
+    "trim('xxhixx', 'x')", "ltrim('  a  ', ' ')", "rtrim('abcccc', 'c')", "trim(123.5, '5')", "ltrim(x'616162', 'a')",
+    "trim('abc', null)", "trim('  a  ')", "ltrim('  a')", "rtrim('a  ')", "trim('äöäxä', 'ä')",
+]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the refusal, as sqlite3 reports it
+def test_a_call_of_quadratic_work_is_refused_and_lesser_ones_answer_as_sqlite_does(tmp_path, small_record):
+    """trim(X, Y) of 40,000 by 200,001 characters ran 37 s in one VM step; the guard refuses it
+    at once. Every call within the bound answers exactly as SQLite's own function (the oracle: a
+    plain connection), for text, blobs, numbers and NULL."""
+    import sqlite3
+
+    ds = _served(tmp_path, small_record, sql_time_limit_ms=60_000)  # the time limit plays no part
+    refused = _get(ds, "/forecasts.json", sql=QUADRATIC)
+    assert refused.status_code == 400 and refused.json()["error"] == "user-defined function raised exception"
+    plain = sqlite3.connect(":memory:")
+    sql = "select " + ", ".join(f"quote({e}), typeof({e})" for e in SAME_AS_SQLITE)
+    expected = list(plain.execute(sql).fetchone())
+    answer = _get(ds, "/forecasts.json", sql=sql, _shape="arrays")
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["rows"][0] == expected
+    # the site's own pages use trim and instr (the board's filters, the search)
+    assert _get(ds, "/forecasts/leaderboard.json", _shape="array", min_n="1").status_code == 200
+    assert _get(ds, "/forecasts/search.json", _shape="array", q="happen").status_code == 200
+
+
+def test_the_time_limit_stops_a_query_between_two_heavy_calls(tmp_path, small_record):
+    """Datasette checks its deadline every 1,000 VM instructions; a row of a heavy call (20 ms)
+    every ten instructions put two seconds between checks. The watchdog interrupts the query at
+    the deadline itself (it counts each interruption), with Datasette's own error."""
+    from tracker.site import guard
+
+    ds = _served(tmp_path, small_record, sql_time_limit_ms=300)
+    sql = ("with recursive c(x) as (select 1 union all select x + 1 from c limit 2000) "
+           "select count(*) from c where length(hex(randomblob(4000000))) > 0")
+    before = guard._WATCHDOG.interrupted
+    start = time.monotonic()
+    slow = _get(ds, "/forecasts.json", sql=sql)
+    took = time.monotonic() - start
+    assert slow.status_code == 400 and "SQL query took too long" in slow.json()["error"]
+    assert guard._WATCHDOG.interrupted == before + 1
+    assert took < 30, f"the query ran on ({took:.1f} s)"
+    # the connection is whole: the next query answers
+    assert _get(ds, "/forecasts.json", sql="select count(*) as n from forecasts", _shape="array").json() == [{"n": 4}]
+
+
+def test_readers_sql_runs_one_at_a_time_and_a_full_queue_is_503(tmp_path, small_record, monkeypatch):
+    """Four clients' SQL running to the time limit held all three of Datasette's SQL threads (the
+    forecast pages beside them took 11 s at the median): readers' own SQL runs one request at a
+    time, with a bounded queue; pages, canned queries and the charts' own SQL are not queued."""
+    from tracker.site import guard
+
+    def scope(path, query):
+        return {"query_string": query.encode()}, path
+
+    for path, query, theirs in [
+        ("/forecasts", "sql=select+1", True), ("/forecasts.json", "sql=select+1&_shape=array", True),
+        ("/forecasts/forecasts", "_where=1", True), ("/forecasts/forecasts.json", "_where%5B%5D=x", True),
+        ("/forecasts/leaderboard", "min_n=1", False), ("/forecasts/forecasts/f1", "", False),
+        ("/forecasts/forecasts", "sql=select+1", False),  # no SQL of theirs on a table page
+    ]:
+        assert guard.readers_sql(*scope(path, query)) is theirs, (path, query)
+    chart = sorted(guard.site_queries())[0]
+    from urllib.parse import urlencode
+
+    assert guard.readers_sql(*scope("/forecasts.json", urlencode({"sql": chart}))) is False
+
+    monkeypatch.setattr(guard, "MAX_READERS_SQL_WAITING", 0)  # no one may wait: the second is turned away
+    ds = _served(tmp_path, small_record, sql_time_limit_ms=400)
+    slow = ("with recursive c(x) as (select 1 union all select x + 1 from c limit 2000) "
+            "select count(*) from c where length(hex(randomblob(4000000))) > 0")
+
+    async def go():
+        return await asyncio.gather(ds.client.get("/forecasts.json", params={"sql": slow}),
+                                    ds.client.get("/forecasts.json", params={"sql": slow}),
+                                    ds.client.get("/forecasts/forecasts/f1"),
+                                    ds.client.get("/forecasts/leaderboard.json", params={"_shape": "array"}))
+
+    first, second, page, board = asyncio.run(go())
+    assert sorted([first.status_code, second.status_code]) == [400, 503]
+    busy = first if first.status_code == 503 else second
+    assert busy.headers["retry-after"] == "1" and "one query at a time" in busy.text
+    assert page.status_code == 200 and board.status_code == 200

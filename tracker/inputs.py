@@ -137,7 +137,10 @@ def _loader() -> type:
             if digits > MAX_DIGITS:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"a number of {digits} digits is too long", node.start_mark)
-            return super().construct_yaml_int(node)
+            value = super().construct_yaml_int(node)
+            if not INT64[0] <= value <= INT64[1]:
+                raise yaml.constructor.ConstructorError(None, None, _past_int64(node.value), node.start_mark)
+            return value
 
         def construct_yaml_str(self, node):
             value = super().construct_yaml_str(node)
@@ -186,10 +189,17 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+def _past_int64(text: str) -> str:
+    return f"the number {text} is past what SQLite holds (a 64-bit integer)"
+
+
 def _int(text: str) -> int:
     if len(text) - text.startswith("-") > MAX_DIGITS:
         raise ValueError(f"a number of {len(text)} digits is too long")
-    return int(text)
+    value = int(text)
+    if not INT64[0] <= value <= INT64[1]:
+        raise ValueError(_past_int64(text))
+    return value
 
 
 def _depth_ok(text: str) -> bool:
@@ -219,7 +229,7 @@ def _unique(pairs: list) -> dict:
 
 def load_json(text: str, where: object, *, unique_keys: bool = False) -> object:
     """JSON text as Python, or a TrackerError naming `where`: broken JSON, nesting past MAX_DEPTH,
-    numbers past MAX_DIGITS, lone surrogates (which SQLite cannot store), and with `unique_keys`
+    numbers past MAX_DIGITS or int64, lone surrogates (which SQLite cannot store), and with `unique_keys`
     a key twice in one object (json keeps the last without a word)."""
     try:
         value = json.loads(text, parse_int=_int, object_pairs_hook=_unique if unique_keys else None)

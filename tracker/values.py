@@ -16,6 +16,9 @@ from tracker.errors import TrackerError
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: what text may not hold: control characters other than tab and line breaks (NUL among them,
+#: which cuts text short in C), and lone surrogates (which are no characters, and SQLite refuses)
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*%\s*$")
 _OUTCOMES = {
     "yes": "yes", "1": "yes", "1.0": "yes", "true": "yes",
@@ -212,7 +215,16 @@ def text(value: object, where: str, *, required: bool = False) -> str | None:
         raise fail(where, f"expected text, got a {type(value).__name__}")
     if isinstance(value, (dt.date, bool)):
         return str(value).lower() if isinstance(value, bool) else value.isoformat()
-    return str(value)
+    out = str(value)
+    check_characters(out, where)
+    return out
+
+
+def check_characters(value: str, where: str) -> None:
+    """Text without the characters no text may hold (NOT_TEXT), or an error naming the first."""
+    bad = NOT_TEXT.search(value)
+    if bad:
+        raise fail(where, f"contains the character U+{ord(bad.group()):04X}, which is not printable")
 
 
 def url(value: object, where: str) -> str:

@@ -46,8 +46,8 @@ def command(fn):
         except TrackerError as e:
             typer.echo(f"Error: {e}", err=True)
             raise typer.Exit(1) from None
-        except sqlite3.Error as e:
-            typer.echo(f"Error: database: {e}", err=True)
+        except sqlite3.Error as e:  # name the ledger ("database is locked" says not which)
+            typer.echo(f"Error: {kwargs.get('db') or 'database'}: {e}", err=True)
             raise typer.Exit(1) from None
         except OSError as e:
             # a file that cannot be read or written: name it, no traceback

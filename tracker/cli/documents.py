@@ -39,7 +39,9 @@ def document_add(
         help="The document: .txt, .md, .html or .pdf. Metadata may also come from FILE.meta.yml beside it, or "
              "from the file itself. Leave it out to add a document by --url.")] = None,
     id: Annotated[str | None, typer.Option("--id", help="The document's id (default: the document these bytes "
-                                                        "already are, else a slug of the title).")] = None,
+                                                        "already are, else one with this --url, else a slug of the "
+                                                        "title for a new document). A new version of a document "
+                                                        "names it here: a title never decides that.")] = None,
     title: Annotated[str | None, typer.Option(help="Title (default: from the side file or the file).")] = None,
     publisher: Annotated[str | None, typer.Option(help="Publisher, e.g. the think tank.")] = None,
     published_on: Annotated[str | None, typer.Option(

@@ -19,7 +19,6 @@ from tracker.cli.app import (
     open_for_writing,
     print_json,
 )
-from tracker.errors import TrackerError
 
 
 @app.command()
@@ -86,8 +85,10 @@ def serve(
     from tracker.ledger.records.write import import_records, stale_paths
     from tracker.scores.derived import migrate as migrate_ledger
 
-    if metadata is not None and not metadata.is_file():
-        raise TrackerError(f"{metadata}: no metadata file here")
+    if metadata is not None:
+        from tracker.site.publish import own_metadata
+
+        own_metadata(metadata)  # a broken file is one line here, not Datasette's traceback
     if db.exists():  # a ledger made by another version: say what is rebuilt, then go on
         migrated = migrate_ledger(db)
         if migrated["scores"] != "current":

@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tracker import inputs
+from tracker import inputs, values
 from tracker.errors import TrackerError
 
 #: a row as a source gives it: (where it is, e.g. a line number; the row, or the error reading it)
@@ -97,7 +97,8 @@ class TableFile:
 
 
 class Columns:
-    """The column check, done once per distinct set of keys (a CSV has one)."""
+    """The column check, done once per distinct set of keys (a CSV has one), and each row's values:
+    text without control characters, never a mapping (a JSONL object where a name belongs)."""
 
     def __init__(self, required: list[str], optional: list[str]):
         self.required, self.known = required, set(required) | set(optional)
@@ -115,3 +116,33 @@ class Columns:
                 self.verdicts[keys] = verdict
         if verdict:
             raise TrackerError(f"{where}: {verdict}")
+        kinds = set(map(type, row.values()))
+        if kinds == {str}:  # a CSV's cells are all text
+            joined = " ".join(row.values())
+        elif dict in kinds or list in kinds:  # a JSONL row's may be anything
+            joined = _texts(where, row)
+        else:  # numbers, true/false and null beside text
+            joined = " ".join(v for v in row.values() if type(v) is str)
+        # printable text (the common case, one fast call) holds no control character; else a
+        # search, and the cell only when one is bad
+        if not joined.isprintable() and values.NOT_TEXT.search(joined):
+            for key, value in row.items():
+                for v in value if isinstance(value, list) else [value]:
+                    if type(v) is str:
+                        values.check_characters(v, f"{where}: {key}")
+
+
+def _texts(where: str, row: dict) -> str:
+    """A JSONL row's text values (in lists too) joined by spaces; a mapping, or a list of
+    them, where a value belongs is an error."""
+    texts = []
+    for key, value in row.items():
+        if type(value) is str:
+            texts.append(value)
+        elif isinstance(value, (dict, list)) and (
+                isinstance(value, dict) or any(isinstance(v, (dict, list)) for v in value)):
+            got = "a mapping" if isinstance(value, dict) else "a list holding a mapping or a list"
+            raise TrackerError(f"{where}: {key}: expected text, a number or a list of them, got {got}")
+        elif isinstance(value, list):
+            texts.extend(v for v in value if type(v) is str)
+    return " ".join(texts)

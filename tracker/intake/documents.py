@@ -215,7 +215,9 @@ def read_document(path: str | Path) -> tuple[str, str, str, dict]:
 def read_with_side_file(path: str | Path) -> tuple[str, str, str, dict, dict]:
     """read_document's four, and the side file's metadata on its own (what `add_document` lets
     correct a curated value)."""
-    path = Path(path)
+    from tracker import inputs
+
+    path = inputs.regular_file(path)  # a directory or a pipe is named as one, before its suffix
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise TrackerError(f"{path}: unsupported file type {suffix or '(none)'!r} (use .txt, .md, .html or .pdf)")
@@ -225,10 +227,7 @@ def read_with_side_file(path: str | Path) -> tuple[str, str, str, dict, dict]:
     elif suffix in (".html", ".htm"):
         raw, cleaned, meta = _read_html(path, data)
     else:
-        try:
-            raw = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise TrackerError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        raw = inputs.decode(data, path)
         if suffix in (".md", ".markdown"):
             raw_body, meta = _markdown(path, raw)
             cleaned = clean_text(raw_body)
@@ -495,8 +494,16 @@ def check_metadata(meta: dict, where: str) -> dict:
             person = {"name": a} if isinstance(a, str) else a
             if not isinstance(person, dict) or not person.get("name"):
                 raise TrackerError(f"{where} authors: {a!r} has no name")
-            people.append({"id": person.get("id") or values.name_id(person["name"]), "name": person["name"],
-                           "affiliation": person.get("affiliation")})
+            # the rules every author id and name keeps, wherever it is written
+            name = values.text(person["name"], f"{where} authors name", required=True).strip()
+            if person.get("id") is not None:
+                aid = values.record_id(person["id"], f"{where} authors id")
+            else:
+                aid = values.name_id(name)
+                if not aid:
+                    raise TrackerError(f"{where} authors: {name!r} has no letters or digits to make an id from")
+            people.append({"id": aid, "name": name,
+                           "affiliation": values.text(person.get("affiliation"), f"{where} authors affiliation")})
         out["authors"] = people
     return out
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from tracker import outputs
 from tracker.errors import TrackerError
 from tracker.intake import wording
 from tracker.intake.dates import Deadline, parse_deadline
@@ -470,11 +471,8 @@ def write_draft(document: dict, found: list[Candidate], path: str | Path,
               "# Fill in every TODO: the questions (id, title, criteria, resolve_by, topics), the\n"
               "# probability of each forecast whose words no scale reads, who coded it. Delete the\n"
               "# candidates that are not forecasts. Then `tracker import` this file.\n")
-    try:
-        path.write_text(header + body, encoding="utf-8")
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot write ({e.strerror})") from None
-    return path
+    # whole or not at all: a full disk or a kill leaves the analyst's earlier draft as it was
+    return outputs.write_file(path, (header + body).encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------ measuring

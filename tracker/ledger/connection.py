@@ -172,6 +172,8 @@ def open_db(path: str | Path | None = None, *, create: bool = True, write: bool 
         path.parent.mkdir(parents=True, exist_ok=True)
     elif path.is_dir():
         raise TrackerError(f"{path}: is a directory, not a SQLite database")
+    elif not path.is_file():  # SQLite would block on a pipe, or say only "disk I/O error"
+        raise TrackerError(f"{path}: is not a regular file (a pipe or a device), not a SQLite database")
     try:
         conn = sqlite3.connect(str(path), timeout=30)  # the busy timeout: writers queue for 30 s
         # Fail fast on a file that is not a database, before any write is attempted.

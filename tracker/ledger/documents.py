@@ -21,7 +21,11 @@ from tracker.ledger.ids import unknown
 
 def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
     """The id given, else the document these exact bytes already are, else one with the same URL,
-    else a readable id from the title or the file name."""
+    else a readable id from the title or the file name, for a new document only.
+
+    Identity never comes from a title (or a file name): two reports may share one ("Jahresausblick
+    2019") and be different documents. An id made from one that a document already has is
+    refused; a new version of a document names it with --id."""
 
     if meta.get("id"):
         return meta["id"]
@@ -30,9 +34,16 @@ def _document_id(db: Ledger, meta: dict, sha: str, path: Path) -> str:
     if meta.get("url"):
         for row in db.query("select id from documents where url = ? order by id limit 1", [meta["url"]]):
             return row["id"]
-    slug = readable_id(meta.get("title") or "") or readable_id(path.stem)
+    from_title = readable_id(meta.get("title") or "")
+    slug = from_title or readable_id(path.stem)
     if not slug:
         raise TrackerError(f"{path}: cannot make a document id from its title or name; pass --id")
+    for old in db.query("select title, publisher from documents where id = ?", [slug]):
+        made_from = "its title" if from_title else "its file name"
+        by = f" by {old['publisher']}" if old["publisher"] else ""
+        raise TrackerError(f"{path}: {made_from} gives the id {slug!r}, already that of document {old['title']!r}"
+                           f"{by}, whose text differs; for a new version of it, pass --id {slug}, for another "
+                           f"document, another --id")
     return slug
 
 

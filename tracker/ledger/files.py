@@ -1,11 +1,9 @@
-"""Writing output files so that a failure, or a kill, leaves what was there before: file names made
-safe from ids, temporary siblings, flushing to disk, and replacing by rename.
+"""Writing sets of output files so that a failure, or a kill, leaves what was there before: file names
+made safe from ids, and sets and trees replaced by rename. One file at a time (the temporary
+sibling, flushing, renaming) is tracker.outputs, which every layer uses.
 
 - `safe_stem`: a file name for any id, safe on Linux, macOS and Windows and unique even where case
   is not told apart; the same id always gives the same name.
-- `temporary`: a new file or directory beside a path, named ``.NAME.XXXXXXXX.tracker-partial``
-  and locked while its command runs. One that a killed command left behind is unlocked, and the
-  next command writing to that path removes it (`remove_abandoned`); nothing else is ever removed.
 - `write_files`: a set of files put into a directory all together or not at all (`tracker
   export`); `replace_directory`: a complete new tree put where an old one was (`tracker publish`).
 """
@@ -13,22 +11,21 @@ safe from ids, temporary siblings, flushing to disk, and replacing by rename.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from tracker.errors import TrackerError
+from tracker.outputs import SUFFIX, cannot, fsync_dir, fsync_path, install, remove_abandoned, sync_tree, temporary
+from tracker.outputs import write_synced as _write_synced  # the name the fault tests patch
 
-try:
-    import fcntl
-except ImportError:  # Windows: no locks, so abandoned temporaries are left for the user
-    fcntl = None  # type: ignore[assignment]
+__all__ = ["SUFFIX", "fsync_path", "install", "remove_abandoned", "replace_directory", "safe_stem", "temporary",
+           "write_files"]
 
 #: An id that is its own file name: what record ids were before they were kept verbatim.
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
@@ -41,7 +38,6 @@ STEM_MAX_BYTES = 60
 DIGEST = 16
 #: Device names Windows reserves, with any extension (con.yml is CON).
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in "0123456789¹²³")}
-SUFFIX = ".tracker-partial"
 
 
 def safe_stem(record_id: str, reserved: Iterable[str] = ()) -> str:
@@ -68,145 +64,6 @@ def safe_stem(record_id: str, reserved: Iterable[str] = ()) -> str:
     return f"{readable.rstrip('-_')}+{digest}"
 
 
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory's entries (a rename in it) to disk; Windows has no such call."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file written by others (SQLite, zipfile) to disk."""
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
-def sync_tree(root: Path) -> None:
-    """Flush every file and directory under `root` (and `root`) to disk."""
-    for p in sorted(root.rglob("*"), reverse=True):
-        if p.is_file():
-            fsync_path(p)
-        elif p.is_dir():
-            _fsync_dir(p)
-    _fsync_dir(root)
-
-
-def _pattern(path: Path) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}{re.escape(SUFFIX)}\Z")
-
-
-def _lock(fd: int) -> bool | None:
-    """Take the lock that marks a temporary as in use: True if taken, False if another process
-    holds it, None where there are no such locks (Windows, some network file systems)."""
-    if fcntl is None:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        return False if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
-    return True
-
-
-def _discard(tmp: Path) -> None:
-    """Remove a temporary, and the journal SQLite may have left beside it."""
-    if tmp.is_dir() and not tmp.is_symlink():
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        tmp.unlink(missing_ok=True)
-    for end in ("-journal", "-wal", "-shm"):
-        tmp.with_name(tmp.name + end).unlink(missing_ok=True)
-
-
-def remove_abandoned(path: Path) -> None:
-    """Remove the temporaries beside `path` that a killed command left: those that `temporary`
-    named for `path` and that no running process holds locked. Where there are no locks, none."""
-    if fcntl is None or not path.parent.is_dir():
-        return
-    pattern = _pattern(path)
-    for p in sorted(path.parent.iterdir()):
-        if not pattern.match(p.name):
-            continue
-        try:
-            fd = os.open(p, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            if _lock(fd):
-                _discard(p)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def temporary(path: Path, *, directory: bool = False) -> Iterator[Path]:
-    """A new empty file (or directory) beside `path`, on the same file system so that it can be
-    renamed onto `path`, locked until the block ends. If the block fails, it is removed; if the
-    block renamed it into place, there is nothing left to remove."""
-    path = Path(path)
-    remove_abandoned(path)
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{SUFFIX}")
-        try:
-            if directory:
-                tmp.mkdir()
-                fd = os.open(tmp, os.O_RDONLY) if fcntl is not None else None
-            else:
-                fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            continue
-        except OSError as e:
-            raise _cannot(path, e) from None
-    try:
-        if fd is not None:
-            _lock(fd)
-        yield tmp
-    except BaseException:
-        _discard(tmp)
-        raise
-    finally:
-        if fd is not None:
-            os.close(fd)
-
-
-def _cannot(path: Path, e: OSError, verb: str = "write") -> TrackerError:
-    return TrackerError(f"{path}: cannot {verb} ({e.strerror or e})")
-
-
-def install(tmp: Path, dest: Path, *, overwrite: bool) -> None:
-    """Rename the complete file `tmp` (a `temporary` beside `dest`) onto `dest`, and flush the
-    rename to disk. Without `overwrite`, a file that appeared at `dest` in the meantime is kept,
-    and is an error."""
-    try:
-        if overwrite:
-            os.replace(tmp, dest)
-        else:
-            try:
-                os.link(tmp, dest)  # refuses an existing dest: no gap between a check and the rename
-            except FileExistsError:
-                raise TrackerError(f"{dest}: exists already; pass --overwrite to replace it") from None
-            except OSError:  # no hard links here (FAT, some network file systems)
-                if dest.exists():
-                    raise TrackerError(f"{dest}: exists already; pass --overwrite to replace it") from None
-                os.replace(tmp, dest)
-            else:
-                tmp.unlink()
-    except OSError as e:
-        raise _cannot(dest, e) from None
-    _fsync_dir(dest.parent)
-
-
 def _make_dirs(directory: Path) -> list[Path]:
     """Create `directory` and any parents it lacks; the ones created, outermost first."""
     missing = []
@@ -221,7 +78,7 @@ def _make_dirs(directory: Path) -> list[Path]:
         except OSError as e:
             for made in reversed(missing[:missing.index(p)]):
                 made.rmdir()
-            raise _cannot(p, e, "create") from None
+            raise cannot(p, e, "create") from None
     return missing
 
 
@@ -247,8 +104,8 @@ def write_files(directory: Path, files: list[tuple[str, bytes]], *, remove: Iter
                 try:
                     _write_synced(stage / name, data)
                 except OSError as e:
-                    raise _cannot(directory / name, e) from None
-            _fsync_dir(stage)
+                    raise cannot(directory / name, e) from None
+            fsync_dir(stage)
             kept = stage / ".kept"
             kept.mkdir()
             _commit(directory, stage, kept, [name for name, _ in files], list(remove))
@@ -269,7 +126,7 @@ def _commit(directory: Path, stage: Path, kept: Path, names: list[str], remove: 
             try:
                 os.replace(target, kept / name)
             except OSError as e:
-                raise _cannot(target, e, "remove") from None
+                raise cannot(target, e, "remove") from None
             removed.append(name)
         for name in names:
             target = directory / name
@@ -282,9 +139,9 @@ def _commit(directory: Path, stage: Path, kept: Path, names: list[str], remove: 
                         shutil.copy2(target, kept / name)
                 os.replace(stage / name, target)
             except OSError as e:
-                raise _cannot(target, e) from None
+                raise cannot(target, e) from None
             done.append((name, had))
-        _fsync_dir(directory)
+        fsync_dir(directory)
     except BaseException:
         try:
             for name, had in reversed(done):
@@ -315,14 +172,14 @@ def replace_directory(new: Path, directory: Path) -> None:
         try:
             os.rename(directory, aside)
         except OSError as e:
-            raise _cannot(directory, e, "replace") from None
+            raise cannot(directory, e, "replace") from None
     try:
         os.rename(new, directory)
     except OSError as e:
         if aside is not None:
             os.rename(aside, directory)
-        raise _cannot(directory, e, "replace") from None
-    _fsync_dir(directory.parent)
+        raise cannot(directory, e, "replace") from None
+    fsync_dir(directory.parent)
     if aside is not None:
         for p in aside.rglob("*"):  # the snapshot's files are read-only, as Windows would refuse
             if p.is_file():

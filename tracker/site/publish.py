@@ -52,6 +52,64 @@ METADATA = "metadata.yml"
 MANIFEST = "snapshot.json"
 
 
+#: Fields of Datasette metadata that are text, at the top, in a database or in a table.
+_TEXT_FIELDS = ("title", "description", "description_html", "license", "license_url", "source", "source_url",
+                "about", "about_url")
+
+
+def own_metadata(path: str | Path) -> Path:
+    """The publisher's own metadata file (`serve --metadata`, `publish --metadata`), checked before
+    Datasette sees it: read through tracker.inputs (a regular file, the size limit, UTF-8, YAML
+    with its limits, or JSON for a .json file), a mapping, and the parts Datasette reads as
+    mappings or text shaped so. Datasette itself would print a traceback, or start and fail on
+    every page. The path, or a one-line error naming the file and the field."""
+    from tracker import inputs
+
+    path = Path(path)
+    if not path.exists():
+        raise TrackerError(f"{path}: no metadata file here")
+    text = inputs.read_text(path)
+    if path.suffix.lower() == ".json":
+        data = inputs.load_json(text, path, unique_keys=True)
+    else:
+        data = inputs.load_yaml(text, path)
+    _shape(path, data, "", {"databases": {"tables": {}, "queries": None}})
+    return path
+
+
+def _shape(path: Path, value: object, where: str, nested: dict) -> None:
+    """`value` a mapping whose text fields are text and whose `nested` keys are mappings of
+    mappings (shaped in turn by the sub-dict; None: canned queries, SQL text or a mapping)."""
+    name = where or "the top level"
+    if not isinstance(value, dict):
+        raise TrackerError(f"{path}: {name}: expected a mapping of fields, got {_kind(value)}")
+    for key in _TEXT_FIELDS:
+        if value.get(key) is not None and not isinstance(value[key], str):
+            raise TrackerError(f"{path}: {where + '.' if where else ''}{key}: expected text, got {_kind(value[key])}")
+    if "plugins" in value and not isinstance(value["plugins"], dict):
+        raise TrackerError(f"{path}: {where + '.' if where else ''}plugins: expected a mapping, "
+                           f"got {_kind(value['plugins'])}")
+    for key, inner in nested.items():
+        if key not in value or value[key] is None:
+            continue
+        at = f"{where}.{key}" if where else key
+        items = value[key]
+        if not isinstance(items, dict):
+            raise TrackerError(f"{path}: {at}: expected a mapping, got {_kind(items)}")
+        for item_name, item in items.items():
+            if inner is None:  # a canned query: its SQL, or a mapping with one
+                sql = item.get("sql") if isinstance(item, dict) else item
+                if not isinstance(sql, str):
+                    raise TrackerError(f"{path}: {at}.{item_name}: expected SQL text, or a mapping with sql")
+            else:
+                _shape(path, item, f"{at}.{item_name}", inner)
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", dict: "a mapping", str: "text", bool: "true or false", type(None): "nothing"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
 def setting_args(settings: dict = SETTINGS) -> list[str]:
     """``--setting NAME VALUE`` for each setting, as ``datasette serve`` takes them."""
     out = []
@@ -149,8 +207,8 @@ def snapshot(db_path: str | Path, directory: str | Path, *, metadata: str | Path
         raise TrackerError(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
     if not name or not all(c.isalnum() or c in "-_" for c in name):
         raise TrackerError(f"--name {name!r}: use letters, digits, '-' and '_'")
-    if metadata is not None and not metadata.is_file():
-        raise TrackerError(f"{metadata}: no metadata file here")
+    if metadata is not None:
+        own_metadata(metadata)
     if Path.cwd().resolve().is_relative_to(directory.resolve()):
         raise TrackerError(f"{directory}: holds the current directory; choose a directory of its own for the snapshot")
     if directory.exists() and (not directory.is_dir() or (any(directory.iterdir())

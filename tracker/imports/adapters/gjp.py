@@ -54,6 +54,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker import inputs
 from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted
 from tracker.imports.table_file import TableFile
@@ -152,17 +153,21 @@ def _question(row: dict, line: int, where: str) -> Question:
 def read_ifps(path: Path) -> dict[str, Question | TrackerError]:
     """ifps.csv, whole (it is small): each question, or the error reading its row. Records may end
     in CR (as in the Dataverse original) or LF (as in iqisa's copy)."""
+    if not path.exists():
+        raise TrackerError(f"{path}: cannot read (No such file or directory); GJP's survey files are read with the "
+                           f"{IFPS_NAME} beside them")
+    data = inputs.read_bytes(path)  # a regular file within the size limit, or one line naming it
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise TrackerError(f"{path}: cannot read ({e.strerror}); GJP's survey files are read with the "
-                           f"{IFPS_NAME} beside them") from None
-    except UnicodeDecodeError as e:
-        raise TrackerError(f"{path}: not UTF-8 text (byte {e.start}); iqisa's copy of {IFPS_NAME} is "
-                           "(its doc/summary.md gives the fix for the Dataverse original)") from None
+        text = inputs.decode(data, path)
+    except TrackerError as e:
+        raise TrackerError(f"{e}; iqisa's copy of {IFPS_NAME} is (its doc/summary.md gives the fix for the "
+                           "Dataverse original)") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
+        doubled = next((h for i, h in enumerate(header) if h in header[:i]), None)
+        if doubled is not None:  # csv keeps the last without a word
+            raise TrackerError(f"{path}:1: column {doubled!r} appears twice in the header")
         missing = [c for c in IFPS_REQUIRED if c not in header]
         if missing:
             raise TrackerError(f"{path}: not GJP's {IFPS_NAME}: no column {missing[0]!r}")

@@ -95,7 +95,7 @@ class PredictionBook(Adapted):
             for n, p in self._table.rows():
                 yield str(n), p
             return
-        data = inputs.load_json(inputs.read_text(self.path), self.path)
+        data = inputs.load_json(inputs.read_text(self.path), self.path, unique_keys=True)
         predictions = _predictions_in(data)
         if predictions is None and isinstance(data, dict) and data.get("error"):
             raise TrackerError(f"{self.path}: the API answered with an error: {data['error']}")

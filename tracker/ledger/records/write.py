@@ -213,6 +213,9 @@ def import_records(db: Ledger, records: list[Record], texts: Iterable[str | Path
     counts = {k: Counts() for k in ("authors", "documents", "questions", "forecasts", "outcomes")}
     with writing(db, note):
         _check_references(db, records)
+        # every reference is checked above, across all the records: a record may use a question
+        # that a record after it defines (SQLite would fail the insert, in that order only)
+        db.execute("pragma defer_foreign_keys = on")
         _fit_to_questions(db, records)
         touched_questions: set[str] = set()
         for rec in records:
