@@ -128,6 +128,9 @@ def files(tmp_path):
     put("nul.yml", SMALL_RECORD.replace("  title: A brief\n", '  title: "A \\0 brief"\n'))
     put("long-doc-id.yml", SMALL_RECORD.replace("id: doc-a", "id: " + "d" * 600))
     put("year-one.yml", SMALL_RECORD.replace("resolved_on: 2019-06-01", "resolved_on: 0001-06-01"))
+    put("future-outcome.yml", SMALL_RECORD.replace("resolved_on: 2019-06-01", "resolved_on: 2099-06-01"))
+    put("accept-no-note.yml", SMALL_RECORD.replace("resolved_on: 2019-06-01",
+                                                   "resolved_on: 2019-01-01\n    accept_date: true"))
     put("bad-resolve-by.yml", SMALL_RECORD.replace("resolve_by: 2019-03-01", "resolve_by: 2019-02-30"))
     put("python-tag.yml", SMALL_RECORD.replace("probability: 0.8", "probability: !!python/object:os.system 1"))
     put("p-nan.yml", SMALL_RECORD.replace("probability: 0.8", "probability: .nan"))
@@ -430,10 +433,13 @@ CASES = [
      "title: contains the character U+0000, which is not printable"),
     ("record document id of 600 characters", ["import", "{long-doc-id.yml}"],
      "id of 600 characters is longer than 500"),
-    # records do not get the outcome-date check yet (a record has no field for the exception that
-    # `resolve --accept-date --note` gives): left to the records' loader, and held here until then
-    pytest.param("record outcome in year 1", ["import", "{year-one.yml}"], "0001-06-01",
-                 marks=pytest.mark.xfail(strict=True, reason="records get no outcome-date check yet")),
+    # records get the outcome-date check `resolve --on` makes; `accept_date` is the exception's field
+    ("record outcome in year 1", ["import", "{year-one.yml}"],
+     "resolved_on: known on 0001-06-01, before question q3's first forecast"),
+    ("record outcome in the future", ["import", "{future-outcome.yml}"],
+     "resolved_on: known on 2099-06-01, which is in the future; if it is right, add `accept_date: true`"),
+    ("record accept_date with no reason", ["import", "{accept-no-note.yml}"],
+     "accept_date: true needs a note saying why the date is right"),
     ("record resolve-by that is no date", ["import", "{bad-resolve-by.yml}"], "'2019-02-30' is not a real date"),
     ("record with a Python tag", ["import", "{python-tag.yml}"], "broken YAML (could not determine a constructor"),
     ("record probability NaN", ["import", "{p-nan.yml}"],
