@@ -99,8 +99,12 @@ def scores(by: str, rows: list[dict]) -> str:
     cols += [("n", "n", ""), ("brier", "Brier (0..1)", ""), ("interval", "95 % interval", ""),
              ("brier_gj", "Brier (0..2)", ""), ("log_score", "log (nats)", ""),
              ("skill_vs_chance", "skill vs 50 %", "")]
-    note = ("Lower Brier is better; 0.25 (0.5 on 0..2) = always saying 50 %. Interval: Student-t on the mean.\n"
+    note = ("Lower Brier is better; 0.25 (0.5 on 0..2) = always saying 50 %. n counts forecasts, each as if\n"
+            "independent. Interval: Student-t on the mean, wide and unbounded at small n.\n"
             "Skill vs 50 % = 1 − Brier/0.25: above 0 beats always saying 50 %. --json has every score and interval.")
+    if by == "author":
+        note += ("\nRepeated forecasts count many times here: to compare authors, use a policy (the default board,"
+                 " `tracker score`).")
     return table(rows, cols) + "\n" + note
 
 
