@@ -734,3 +734,9 @@ def test_a_stale_adjusted_board_says_so_on_the_author_page_and_the_leaderboard(l
     rows = query(datasette, "leaderboard", board="adjusted")
     assert rows and all(r["board"] == f"difficulty-adjusted, all topics; fitted {fitted_at}, "
                         "1 outcome change(s) since not in it" for r in rows)
+
+
+def test_leaderboard_links_people_to_their_pages_and_the_crowd_to_none(ds):
+    html = get(ds, "/forecasts/leaderboard?min_n=1").text
+    assert 'href="/forecasts/authors/ann"' in html
+    assert "/forecasts/authors/crowd" not in html and "crowd:median" in html

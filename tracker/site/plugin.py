@@ -181,6 +181,8 @@ def _query_link(row: Any, column: str, value: str, database: str, datasette) -> 
     target = _field(row, key)  # None in a reader's own query without that column
     if not isinstance(target, str) or not site_metadata.is_ledger(datasette, database):
         return None
+    if table == "authors" and target.startswith("crowd:"):
+        return None  # a crowd aggregate is a benchmark, not an author: it has no page
     return Markup(f'<a href="{escape(datasette.urls.row(database, table, tilde_encode(target)))}">{escape(value)}</a>')
 
 
