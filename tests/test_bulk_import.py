@@ -144,7 +144,7 @@ def test_a_bulk_write_builds_the_same_ledger(tmp_path, monkeypatch):
         db = open_db(tmp_path / f"{bulk_rows}.db")
         schema = _schema(db)
         counts, dropped = _dropped_indexes(db, partial(import_forecasts, db, first, skip_invalid=True))
-        assert len(dropped) == (10 if bulk_rows == 1 else 0), dropped
+        assert len(dropped) == (4 if bulk_rows == 1 else 0), dropped
         assert counts["created"] > 100
         counts, dropped = _dropped_indexes(db, partial(import_forecasts, db, second, skip_invalid=True))
         assert counts["created"] > 20 and dropped == []

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 #: The name of the last step in migrations.py (a test holds the two together). A ledger that has
 #: it applied is current, which `open_db` can see with one query, before importing sqlite-utils.
-LATEST_STEP = "m002_source_ids_and_times"
+LATEST_STEP = "m003_import_groups"
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 DB_ENV = "TRACKER_DB"
