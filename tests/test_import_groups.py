@@ -196,3 +196,18 @@ def test_a_ledger_before_import_groups_migrates_and_keeps_its_trail(tmp_path):
     changes = [c["changes"] for c in audit.record_changes(db, "f0", "forecast") if c["operation"] == "update"]
     assert changes[-1]["probability"] == {"old": 0.55, "new": 0.5}
     assert db.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_a_group_whose_import_creates_only_forecasts_keeps_its_change_group(tmp_path):
+    """A file whose questions and authors exist already writes no audit row at all; its change
+    group (who, command, note) must still be kept, since its import group refers to it."""
+    db = open_db(tmp_path / "l.db")
+    import_forecasts(db, _table(tmp_path / "a.csv", [("q1", "Ann", 0.5, "2019-01-01", "f1")]), note="first")
+    before = db.count("_history_json_questions") + db.count("_history_json_authors")
+    import_forecasts(db, _table(tmp_path / "b.csv", [("q1", "Ann", 0.6, "2019-01-02", "f2")]), note="second")
+    assert db.count("_history_json_questions") + db.count("_history_json_authors") == before
+    groups = db.execute("select g.id, json_extract(h.note, '$.note') from import_groups g "
+                        "join _history_json h on h.id = g.change_group order by g.id").fetchall()
+    assert groups == [(1, "first"), (2, "second")]
+    [created] = [c for c in audit.record_changes(db, "f2", "forecast") if c["table"] == "forecasts"]
+    assert created["note"] == "second" and created["import"]["path"] == str(tmp_path / "b.csv")
