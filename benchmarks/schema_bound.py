@@ -8,7 +8,8 @@ The rows go with `executemany` into a TEMP table, as the floor's do, with each f
 (tracker's id for a row with no id: a hash of question, author and date). Then plain SQL writes
 authors, questions, forecasts and their author links, sorted by key, in one transaction, with
 the ledger's keys, indexes (built after the rows, as tracker's import builds them for a large
-file), foreign keys and (unless its triggers were removed) the audit trail.
+file), foreign keys and (unless its triggers were removed) the audit trail: authors and questions
+row by row, forecasts and their author links as one import group, as tracker's import files them.
 It reads the generator's six columns only (question_id, author, probability, made_on,
 resolve_by, topic): it is a measurement, not an importer. The runner checks that it writes the
 same forecasts as `tracker import`.
@@ -50,11 +51,17 @@ def main(source: str, ledger: str) -> None:
     conn.execute("""insert into questions (id, title, resolve_by, topics, note)
                     select question_id, question_id, max(resolve_by), json_array(max(topic)), 'bound'
                     from s group by question_id""")
+    # the rows are filed under one import group, as tracker's import files them (no audit row each)
+    audited = conn.execute("select count(*) from sqlite_master where name = '_history_json'").fetchone()[0]
+    change_group = conn.execute("insert into _history_json (note, current) values ('{}', null)").lastrowid \
+        if audited else 0
+    group = conn.execute("""insert into import_groups (change_group, path, sha256, kind, forecasts, forecast_authors,
+                            at) values (?, ?, '', 'forecasts', 0, 0, '')""", [change_group, source]).lastrowid
     with indexes_built_after(conn, BULK_TABLES):  # as tracker's import does for a large file
-        conn.execute("""insert into forecasts (id, question_id, made_on, probability, method)
-                        select id, question_id, made_on, probability, 'stated' from s order by id""")
-        conn.execute("""insert into forecast_authors (forecast_id, author_id, position)
-                        select id, author_id, 1 from s order by id""")
+        conn.execute("""insert into forecasts (id, question_id, made_on, probability, method, import_group)
+                        select id, question_id, made_on, probability, 'stated', ? from s order by id""", [group])
+        conn.execute("""insert into forecast_authors (forecast_id, author_id, position, import_group)
+                        select id, author_id, 1, ? from s order by id""", [group])
     conn.execute("commit")
     conn.close()
 

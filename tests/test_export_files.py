@@ -96,8 +96,11 @@ def _ledger_with(tmp_path: Path, ids: list[str], name: str = "ledger"):
 
 def _rows(db) -> dict[str, list[tuple]]:
     """The ledger's rows, without the outcome log's row ids and sources (file names)."""
-    queries = {t: f"select * from {t}" for t in ("authors", "documents", "questions", "forecasts",
-                                                 "forecast_authors", "document_authors")}
+    queries = {t: f"select * from {t}" for t in ("authors", "documents", "questions", "document_authors")}
+    # which import created a row (import_group) is the trail's, not the record's
+    for t in ("forecasts", "forecast_authors"):
+        columns = [r[1] for r in db.execute(f"pragma table_info({t})") if r[1] != "import_group"]
+        queries[t] = f"select {', '.join(columns)} from {t}"
     queries["outcomes"] = ("select question_id, action, outcome, resolved_on, recorded_by, recorded_at, note "
                            "from outcomes")
     queries["outcome_evidence"] = ("select o.question_id, e.position, e.url, e.summary from outcome_evidence e "

@@ -284,8 +284,12 @@ def changes(record_id: str, rows: list[dict]) -> str:
     for c in rows:
         key = "/".join(str(v) for v in c["key"].values())
         who = f" by {c['by']}" if c["by"] else ""
-        lines.append(f"#{c['change']} {c['at']} {c['operation']} {c['table']} {key}{who}"
+        lines.append(f"#{c['change'] or '–'} {c['at']} {c['operation']} {c['table']} {key}{who}"
                      + (f": {c['note']}" if c["note"] else ""))
+        if c.get("import"):
+            g = c["import"]
+            lines.append(f"      created by import #{g['group']} of {g['path']} ({g['forecasts']} forecasts, "
+                         f"sha256 {g['sha256'][:12]}…)")
         if c["command"]:
             lines.append(f"      command: {c['command']}")
         for column, v in c["changes"].items():

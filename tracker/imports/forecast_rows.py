@@ -17,6 +17,7 @@ from tracker.errors import TrackerError
 from tracker.imports.cells import blank, json_keys, moment, name_id, probability, record_id, split, topic_list
 from tracker.imports.run import Run, import_table
 from tracker.imports.table_file import Columns, Row
+from tracker.ledger.audit import open_import_group
 from tracker.ledger.connection import indexes_built_after
 from tracker.ledger.forecast_rules import TABLE, check_forecast, check_made_by_deadline
 from tracker.stages import stage
@@ -417,10 +418,10 @@ def _write_questions(db: Ledger, created: dict[str, dict], changed: dict[str, di
 
 
 #: A file that creates at least this many forecasts, and at least as many as the ledger holds,
-#: has the indexes of forecasts, their authors and their audit trail built after its rows are
+#: has the indexes of forecasts and their authors built after its rows are
 #: written (db.indexes_built_after): at a million rows that saves 10-15 % of the write.
 BULK_ROWS = 50_000
-BULK_TABLES = ["forecasts", "forecast_authors", "_history_json_forecasts", "_history_json_forecast_authors"]
+BULK_TABLES = ["forecasts", "forecast_authors"]
 
 #: the stage reported while the staged forecasts are written (after the progress bar is full)
 WRITING_FORECASTS = "writing the forecasts"
@@ -461,16 +462,24 @@ def _write_forecasts(run: Run) -> None:
                         (select id from temp._import_forecasts where status = 'updated')""")
     bulk = (by_status.get("created", 0) >= BULK_ROWS
             and by_status["created"] >= db.execute("select count(*) from main.forecasts").fetchone()[0])
+    # The rows it creates are filed under one import group, and carry its id instead of an audit
+    # row each (tracker.ledger.audit); updates and the author links they rewrite are audited per row.
+    group = None
+    if by_status.get("created"):
+        links = db.execute("""select count(*) from temp._import_forecast_authors a join temp._import_forecasts s
+                              on s.seq = a.seq where s.status = 'created'""").fetchone()[0]
+        group = open_import_group(db, str(run.path), run.file_sha256(), run.kind, by_status["created"], links)
     with indexes_built_after(db, BULK_TABLES) if bulk else nullcontext():
         db.execute(f"""
-            insert into main.forecasts ({_FORECAST_COLUMNS})
+            insert into main.forecasts ({_FORECAST_COLUMNS}, import_group)
             select id, question_id, document_id, made_on, probability, probabilities, null, interval_low,
-                   interval_high, method, null, null, phrase, quote, null, null, null, null, null, note
-            from temp._import_forecasts where status = 'created' order by id""")
+                   interval_high, method, null, null, phrase, quote, null, null, null, null, null, note, ?
+            from temp._import_forecasts where status = 'created' order by id""", [group])
         db.execute("""
-            insert into main.forecast_authors (forecast_id, author_id, position)
-            select a.forecast_id, a.author_id, a.position from temp._import_forecast_authors a
+            insert into main.forecast_authors (forecast_id, author_id, position, import_group)
+            select a.forecast_id, a.author_id, a.position, case when s.status = 'created' then ? end
+            from temp._import_forecast_authors a
             join temp._import_forecasts s on s.seq = a.seq where s.status != 'unchanged'
-            order by a.forecast_id, a.author_id""")
+            order by a.forecast_id, a.author_id""", [group])
     db.execute("""insert or ignore into temp._import_touched
                     select question_id from temp._import_forecasts where status != 'unchanged'""")

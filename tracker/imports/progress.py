@@ -48,6 +48,9 @@ class ProgressBar:
 
 
 def _counts_text(c: dict) -> str:
+    if c.get("same_as_import"):
+        return (f"unchanged since its last import (the same SHA-256, and nothing it depends on changed since): "
+                f"{c['unchanged']} rows unchanged, nothing read or written")
     text = ", ".join(f"{c.get(k, 0)} {k}" for k in ("read", "created", "updated", "unchanged", "rejected"))
     new = [f"{c[k]} {k.split('_')[0]}" for k in ("questions_created", "authors_created") if c.get(k)]
     text += f" (new: {', '.join(new)})" if new else ""

@@ -28,7 +28,7 @@ from tracker.imports.table_file import Row, TableFile
 from tracker.intake.documents import sha256_file
 from tracker.ledger import connection
 from tracker.ledger.connection import writing
-from tracker.ledger.import_log import log_import
+from tracker.ledger.import_log import log_import, unchanged_since
 
 if TYPE_CHECKING:
     from tracker.ledger.connection import Ledger
@@ -55,6 +55,7 @@ class Run:
         self.seq = 0  # the last staged row's number, across chunks
         self.follows_source = False  # rows of an adapter, whose source owns what it exports
         self.state: dict = {}  # what a kind of table carries from chunk to chunk (bounded by people, not rows)
+        self.kind = "forecasts"  # as the import log names it (import_table sets it)
 
     def reject(self, label: object, error: TrackerError) -> None:
         """A bad row: stop (the default) or, with skip_invalid, report it and go on."""
@@ -87,10 +88,16 @@ class Run:
         for schema, size in getattr(self, "caches", ()):
             self.db.execute(f"pragma {schema}.cache_size = {size}")
 
+    def file_sha256(self) -> str:
+        """The file's SHA-256 (hashed once, unless the caller gave it)."""
+        if self.sha256 is None:
+            self.sha256 = sha256_file(self.path)
+        return self.sha256
+
     def finish(self, kind: str) -> None:
         if self.skip_invalid:
             self.counts["rejects"] = self.rejects
-        log_import(self.db, str(self.path), self.sha256 or sha256_file(self.path), kind, self.counts)
+        log_import(self.db, str(self.path), self.file_sha256(), kind, self.counts)
 
 
 def _chunks(rows: Iterable[Row], parse: Callable, run: Run) -> Iterator[list]:
@@ -121,6 +128,8 @@ def import_table(run: Run, rows: Iterable[Row] | None, parse: Callable[[str, dic
     then `flush(run)` (writes that wait for the whole file), log the import and re-score the
     questions touched. Returns the counts."""
     db, path = run.db, run.path
+    run.kind = kind
+    from_file = rows is None  # a table file (an adapter's rows are never taken as unchanged)
     if rows is None:
         table = TableFile(path)
         rows, run.position = table.rows(), table.position
@@ -134,6 +143,16 @@ def import_table(run: Run, rows: Iterable[Row] | None, parse: Callable[[str, dic
             return label, None, e
 
     with writing(db, note):
+        if from_file:
+            same = unchanged_since(db, str(path), run.file_sha256(), kind)
+            if same is not None:
+                # the same bytes as last time, and nothing they depend on changed since: no row
+                # would change, so none is read and nothing is written
+                run.counts.update(unchanged=same["rows"], same_as_import=same["import"])
+                if run.skip_invalid:
+                    run.counts["rejects"] = []
+                run.tick()
+                return run.counts
         run.drop(*temp_tables)
         run.temp(*temp)
         try:

@@ -4,6 +4,13 @@ when, the old and new values, and the note they gave.
 Triggers from sqlite-history-json record each insert, update and delete in `_history_json_<table>`
 (new values as JSON); each write transaction opens a change group whose note says who ran which
 command and why. Old values are recovered by replaying a row's entries in order.
+
+A bulk import creates its rows under one import group instead (`import_groups`: the file, its
+SHA-256, how many rows, who, which command, why), and each created forecast and author link
+carries the group's id without an audit row of its own. Its trail starts with a "created by
+import" entry read from the group and, until the row is first changed, from the row itself;
+the first change or delete writes the values as created to the trail (triggers of migration
+m003_import_groups), so the trail and the import groups alone give every row's whole history.
 """
 
 from __future__ import annotations
@@ -33,7 +40,34 @@ def enabled(db: Ledger) -> bool:
 
 
 def _marks(db: Ledger) -> tuple:
-    return tuple(db.execute(f"select max(id) from [_history_json_{t}]").fetchone()[0] for t in AUDITED)
+    marks = tuple(db.execute(f"select max(id) from [_history_json_{t}]").fetchone()[0] for t in AUDITED)
+    return (*marks, db.execute("select max(id) from import_groups").fetchone()[0]) if has_import_groups(db) else marks
+
+
+def has_import_groups(db: Ledger) -> bool:
+    return db.execute("select 1 from sqlite_master where name = 'import_groups'").fetchone() is not None
+
+
+#: the tables whose rows a bulk import creates under an import group (migration m003_import_groups)
+GROUP_CREATED = ("forecasts", "forecast_authors")
+#: what an entry names an import group by
+IMPORT_KEY = "import_group"
+
+
+def open_import_group(db: Ledger, path: str, sha256: str, kind: str, forecasts: int, forecast_authors: int) -> int:
+    """File the rows a bulk import is about to create under one group, inside the write's change
+    group (whose who, command and note it repeats); its id goes on each row."""
+    (group,) = db.execute(f"select id from [{GROUPS}] where current = 1").fetchone() or (None,)
+    if group is None:
+        raise RuntimeError("an import group is opened inside writing(), in its change group")
+    context = json.loads(db.execute(f"select note from [{GROUPS}] where id = ?", [group]).fetchone()[0])
+    cursor = db.execute(
+        "insert into import_groups (change_group, path, sha256, kind, forecasts, forecast_authors, by, command, "
+        "note, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+        [group, path, sha256, kind, forecasts, forecast_authors, context.get("by"), context.get("command"),
+         context.get("note")])
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 #: The command being run, as the CLI describes it (None when tracker is used as a library).
@@ -89,6 +123,9 @@ def row_changes(db: Ledger, table: str, pk: dict) -> list[dict]:
         f"left join [{GROUPS}] g on g.id = a.[group] where {where} order by a.id", list(pk.values())).fetchall()
     state: dict = {}
     out = []
+    created = _created_by_import(db, table, pk, rows)
+    if created is not None:
+        rows.append(created)
     for change_id, when, operation, values, note in rows:
         new = {k: _value(v) for k, v in json.loads(values).items()} if values else {}
         if operation == "insert":
@@ -99,10 +136,39 @@ def row_changes(db: Ledger, table: str, pk: dict) -> list[dict]:
             changed = {k: {"old": v, "new": None} for k, v in state.items()}
         state.update(new)
         context = json.loads(note) if note else {}
-        out.append({"change": change_id, "table": table, "key": pk, "at": when, "operation": operation,
-                    "changes": changed, "by": context.get("by"), "command": context.get("command"),
-                    "note": context.get("note")})
+        entry = {"change": change_id, "table": table, "key": pk, "at": when, "operation": operation,
+                 "changes": changed, "by": context.get("by"), "command": context.get("command"),
+                 "note": context.get("note")}
+        group = new.get(IMPORT_KEY) if operation == "insert" else None
+        if group is not None:
+            entry["import"] = import_group(db, group)
+            entry["changes"].pop(IMPORT_KEY, None)
+        out.append(entry)
     return out
+
+
+def import_group(db: Ledger, group: int) -> dict:
+    """An import group as an entry of the trail names it: which import, of what file, how many rows."""
+    row = db.execute("select id, path, sha256, kind, forecasts, forecast_authors from import_groups where id = ?",
+                     [group]).fetchone()
+    return dict(zip(("group", "path", "sha256", "kind", "forecasts", "forecast_authors"), row, strict=True))
+
+
+def _created_by_import(db: Ledger, table: str, pk: dict, rows: list) -> tuple | None:
+    """A row a bulk import created and nothing has changed since has no entry of its own after its
+    last delete (if any): its "created by import" entry, as (id, time, operation, values, note) from
+    its import group and its values now, which are its values as created."""
+    if table not in GROUP_CREATED or (rows and rows[-1][2] != "delete") or not has_import_groups(db):
+        return None
+    where = " and ".join(f"[{k}] = ?" for k in pk)
+    found = list(db.query(f"select * from [{table}] where {where}", list(pk.values())))
+    if not found or found[0][IMPORT_KEY] is None:
+        return None
+    row = found[0]
+    g = db.execute("select g.at, h.note from import_groups g left join [" + GROUPS + "] h on h.id = g.change_group "
+                   "where g.id = ?", [row[IMPORT_KEY]]).fetchone()
+    values = {k: ({"null": 1} if v is None else v) for k, v in row.items() if k not in pk and k != IMPORT_KEY}
+    return (None, g[0], "insert", json.dumps({**values, IMPORT_KEY: row[IMPORT_KEY]}), g[1])
 
 
 #: record kind → (table, id column) of the rows whose changes make up the record's trail
@@ -146,14 +212,17 @@ def record_changes(db: Ledger, record_id: str, kind: str | None = None) -> list[
                         "select distinct pk_id from _history_json_outcome_evidence e "
                         "where json_extract(e.updated_values, '$.outcome_id') = ?", [pk["id"]]).fetchall():
                     changes += row_changes(db, "outcome_evidence", {"id": eid})
-    return sorted(changes, key=lambda c: (c["at"], AUDITED.index(c["table"]), c["change"]))
+    return sorted(changes, key=lambda c: (c["at"], AUDITED.index(c["table"]), c["change"] or 0))
 
 
 def _keys_for(db: Ledger, table: str, column: str, value: str) -> list[dict]:
     """Primary keys of every row ever linked to the record, including deleted ones."""
     pks = [r[1] for r in db.execute(f"pragma table_info([{table}])").fetchall() if r[5]]
     cols = ", ".join(f"pk_{c}" for c in pks)
-    found = set()
+    found: set[tuple] = set()
+    if table in GROUP_CREATED:  # rows created by a bulk import, with no entry until they change
+        found.update(tuple(r) for r in db.execute(f"select {', '.join(pks)} from [{table}] where [{column}] = ?",
+                                                  [value]).fetchall())
     for row in db.execute(
             f"select distinct {cols} from [_history_json_{table}] where "
             + (f"pk_{column} = ?" if column in pks else f"json_extract(updated_values, '$.{column}') = ?"),

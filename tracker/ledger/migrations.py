@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError
-from tracker.ledger.audit import AUDITED
+from tracker.ledger.audit import AUDITED, GROUP_CREATED
 from tracker.ledger.sqlite_utils_lean import Database, Migrations
 
 if TYPE_CHECKING:
@@ -98,6 +98,91 @@ def m002_source_ids_and_times(db: Database) -> None:
         CREATE TRIGGER author_aliases_no_delete BEFORE DELETE ON author_aliases
         BEGIN SELECT RAISE(ABORT, 'author aliases are append-only'); END;
     """)
+
+
+def _old_values(db: Database, table: str) -> str:
+    """The row's values as JSON, encoded as sqlite-history-json's insert trigger encodes them
+    (a null as {"null": 1}), read from OLD: the values it was created with, if nothing changed it."""
+    columns = [r[1] for r in db.execute(f"pragma table_info([{table}])").fetchall()
+               if r[1] != "import_group" and not r[5]]
+    pairs = ", ".join(f"'{c}', case when OLD.[{c}] is null then json_object('null', 1) else OLD.[{c}] end"
+                      for c in columns)
+    return f"json_object({pairs}, 'import_group', OLD.import_group)"
+
+
+@migrations()
+def m003_import_groups(db: Database) -> None:
+    """A bulk import's created rows are audited as one group (issue 19): `import_groups` says which
+    file (and its SHA-256), how many rows, who, which command and why; every forecast and author
+    link it creates carries the group's id and writes no audit row of its own. The first time
+    such a row is changed or deleted, its values as created are written to the trail first (they
+    are the row's values until then: any change to it is audited), so replaying the trail gives
+    the whole history. The import log also keeps what an unchanged re-import needs to know."""
+    script(db, """
+        CREATE TABLE import_groups (
+            id INTEGER PRIMARY KEY,
+            -- the audit trail's change group of the same write (who, command and note, as there)
+            change_group INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            -- how many rows carry this group's id: forecasts, and links of forecasts to authors
+            forecasts INTEGER NOT NULL,
+            forecast_authors INTEGER NOT NULL,
+            by TEXT,
+            command TEXT,
+            note TEXT,
+            -- as the audit trail writes times
+            at TEXT NOT NULL
+        );
+        CREATE TRIGGER import_groups_no_update BEFORE UPDATE ON import_groups
+        BEGIN SELECT RAISE(ABORT, 'import groups are append-only'); END;
+        CREATE TRIGGER import_groups_no_delete BEFORE DELETE ON import_groups
+        BEGIN SELECT RAISE(ABORT, 'import groups are append-only'); END;
+        ALTER TABLE forecasts ADD COLUMN import_group INTEGER REFERENCES import_groups(id);
+        ALTER TABLE forecast_authors ADD COLUMN import_group INTEGER REFERENCES import_groups(id);
+        -- what an unchanged file's re-import checks against (tracker.ledger.import_log)
+        ALTER TABLE imports ADD COLUMN rejected INTEGER;
+        ALTER TABLE imports ADD COLUMN state TEXT;
+    """)
+    for table in GROUP_CREATED:
+        pk = [r[1] for r in db.execute(f"pragma table_info([{table}])").fetchall() if r[5]]
+        trigger = f"_history_json_{table}_insert"
+        (sql,) = db.execute("select sql from sqlite_master where name = ?", [trigger]).fetchone()
+        head = f"after insert on [{table}]\n"
+        if head not in sql:
+            raise TrackerError(f"the audit trigger {trigger} is not as sqlite-history-json writes it")
+        db.execute(f"drop trigger [{trigger}]")
+        db.execute(sql.replace(head, f"after insert on [{table}] when NEW.import_group is null\n"))
+        last = " and ".join(f"pk_{c} = OLD.[{c}]" for c in pk)
+        keys = ", ".join(f"[pk_{c}]" for c in pk)
+        olds = ", ".join(f"OLD.[{c}]" for c in pk)
+        for event in ("update", "delete"):
+            script(db, f"""
+                CREATE TRIGGER [{table}_created_by_import_before_{event}] BEFORE {event.upper()} ON [{table}]
+                WHEN OLD.import_group IS NOT NULL AND coalesce((SELECT operation FROM [_history_json_{table}]
+                    WHERE {last} ORDER BY id DESC LIMIT 1), 'delete') = 'delete'
+                BEGIN
+                    INSERT INTO [_history_json_{table}] (timestamp, operation, {keys}, updated_values, [group])
+                    SELECT g.at, 'insert', {olds}, {_old_values(db, table)}, g.change_group
+                    FROM import_groups g WHERE g.id = OLD.import_group;
+                END;""")
+    # change_log keeps one entry per created row: a row still as its import created it has none
+    # in the trail (its last entry, if any, is a delete), and is read from its group instead.
+    (view,) = db.execute("select sql from sqlite_master where name = 'change_log'").fetchone()
+    branches = "".join(f"""
+        UNION ALL
+        SELECT '{table}' AS table_name, {record} AS record, NULL AS change, g.at, 'insert' AS operation,
+               json_object('import_group', r.import_group) AS new_values, g.by, g.command, g.note
+        FROM [{table}] r JOIN import_groups g ON g.id = r.import_group
+        WHERE coalesce((SELECT operation FROM [_history_json_{table}] a WHERE {match}
+                        ORDER BY a.id DESC LIMIT 1), 'delete') = 'delete'"""
+        for table, record, match in (
+            ("forecasts", "r.id", "a.pk_id = r.id"),
+            ("forecast_authors", "r.forecast_id || '/' || r.author_id",
+             "a.pk_forecast_id = r.forecast_id AND a.pk_author_id = r.author_id")))
+    db.execute("drop view change_log")
+    db.execute(view.rstrip().rstrip(";") + branches)
 
 
 def migrate(db: Database) -> None:
