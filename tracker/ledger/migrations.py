@@ -185,19 +185,24 @@ def m003_import_groups(db: Database) -> None:
     db.execute(view.rstrip().rstrip(";") + branches)
 
 
+#: seconds a command waits for others building the same new ledger (the connection's busy timeout)
+MIGRATION_WAIT = 30
+
+
 def migrate(db: Database) -> None:
     """Apply every pending step; a no-op on an up-to-date ledger."""
-    if not migrations.pending(db):
-        return
-    for attempt in range(50):
+    # Commands opening a new database at once all find the steps pending; the one that loses a
+    # step's race fails it (locked, or the table already made) and rolls it back, and even
+    # reading which steps are pending can meet a lock. Wait for the others, as long as the busy
+    # timeout lets a writer wait (a fixed 50 tries of 0.1 s ran out on a loaded machine).
+    deadline = time.monotonic() + MIGRATION_WAIT
+    while True:
         try:
+            if not migrations.pending(db):
+                return
             migrations.apply(db)
             return
         except sqlite3.OperationalError:
-            # Two commands opening a new database at once both find the steps pending; the one
-            # that loses a step's race fails it and rolls it back. Wait for the other to finish.
-            if not migrations.pending(db):
-                return
-            if attempt == 49:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
