@@ -23,7 +23,7 @@ DUMP = FIXTURES / "dump" / "public.csv"
 QUESTIONS = FIXTURES / "dump" / "questions.csv"
 API = FIXTURES / "api" / "my_predictions.json"
 
-DUMP_DROPPED = {"forecasts made after the deadline": 20, "forecasts made after the judgement": 5,
+DUMP_DROPPED = {"forecasts made after the deadline": 20,
                 "questions judged unknown (open on PredictionBook)": 2,
                 "outcomes of questions none of whose forecasts is kept": 16}
 
@@ -55,11 +55,11 @@ def pandas_brier_from_dump(path: Path) -> pd.DataFrame:
 
 def test_the_dump_imports_as_it_is(db):
     result = import_file(db, DUMP, "predictionbook")
-    assert result["forecasts"]["read"] == 133 and result["forecasts"]["created"] == 133
+    assert result["forecasts"]["read"] == 138 and result["forecasts"]["created"] == 138
     assert result["forecasts"]["rejected"] == 0 and result["outcomes"]["rejected"] == 0
     assert result["outcomes"]["created"] == 27
     assert result["dropped"] == DUMP_DROPPED
-    assert 133 + sum(v for k, v in DUMP_DROPPED.items() if k.startswith("forecasts")) == 158  # every row
+    assert 138 + sum(v for k, v in DUMP_DROPPED.items() if k.startswith("forecasts")) == 158  # every row
     q = db["questions"].get("pb:1")
     assert q["title"] == "PredictionBook will have an Alpha server running by June 20, 2008"  # from questions.csv
     assert q["resolve_by"] == "2008-06-20T10:00:00+00:00"  # the deadline, to the second
@@ -93,16 +93,18 @@ def test_each_users_brier_equals_a_pandas_recomputation_from_the_raw_dump(db):
     assert got["Glenn"][0] >= 10  # a user with many forecasts, not only singletons
 
 
-def test_no_outcome_is_dated_before_a_forecast_it_resolves(db):
+def test_forecasts_made_once_the_judgement_was_known_are_kept_late_and_never_scored(db):
+    # issue 16: a late forecast is kept and marked, never scored and never left out
     import_file(db, DUMP, "predictionbook")
-    early = db.execute("""select f.id, f.made_on, o.resolved_on from forecasts f
-                          join current_outcomes o on o.question_id = f.question_id
-                          where f.made_on > o.resolved_on""").fetchall()
-    assert early == []
-    # pb:155: Glenn's 0.95 at the second of the judgement is kept (as late, unscored); the same 0.95 51 seconds
-    # later is left out
-    assert db.execute("select made_on, probability from forecasts where question_id = 'pb:155'").fetchall() == [
-        ("2008-08-16T04:35:13+00:00", 0.95)]
+    after = {r[0] for r in db.execute("""select f.id from forecasts f
+                                         join current_outcomes o on o.question_id = f.question_id
+                                         where f.made_on >= o.resolved_on""")}
+    late = {r[0] for r in db.execute("select forecast_id from late_forecasts")}
+    assert after == late and len(late) == 6  # the 5 after the judgement and 1 at its very second
+    assert not late & {r[0] for r in db.execute("select forecast_id from forecast_scores")}
+    # pb:155: Glenn's 0.95 at the second of the judgement, and the same 0.95 51 seconds later: both late
+    assert db.execute("select made_on, probability from forecasts where question_id = 'pb:155' order by made_on"
+                      ).fetchall() == [("2008-08-16T04:35:13+00:00", 0.95), ("2008-08-16T04:36:04+00:00", 0.95)]
 
 
 def test_a_row_repeated_exactly_is_two_forecasts(db):
@@ -116,7 +118,7 @@ def test_reimporting_the_dump_changes_nothing(db):
     import_file(db, DUMP, "predictionbook")
     before = dump(db)
     again = import_file(db, DUMP, "predictionbook")
-    assert again["forecasts"]["unchanged"] == 133 and again["outcomes"]["unchanged"] == 27
+    assert again["forecasts"]["unchanged"] == 138 and again["outcomes"]["unchanged"] == 27
     assert again["forecasts"]["created"] == again["outcomes"]["created"] == 0
     assert dump(db) == before
 
@@ -125,7 +127,7 @@ def test_the_dump_without_its_questions_file(db, tmp_path):
     alone = tmp_path / "public.csv"
     shutil.copy(DUMP, alone)
     result = import_file(db, alone, "predictionbook")
-    assert result["forecasts"]["created"] == 133 and result["outcomes"]["created"] == 27
+    assert result["forecasts"]["created"] == 138 and result["outcomes"]["created"] == 27
     assert db["questions"].get("pb:1")["title"] == "pb:1"  # no wording: the id stands in, as for any table
 
 
@@ -292,9 +294,9 @@ def test_through_the_cli(db_path):
     out = runner.invoke(app, ["import", "--kind", "predictionbook", str(DUMP), str(API), "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert data[str(DUMP)]["forecasts"]["created"] == 133 and data[str(API)]["forecasts"]["created"] == 10
+    assert data[str(DUMP)]["forecasts"]["created"] == 138 and data[str(API)]["forecasts"]["created"] == 10
     out = runner.invoke(app, ["import", "--kind", "predictionbook", str(DUMP)])
     assert out.exit_code == 0, out.output
-    assert "forecasts: 133 read" in out.stdout and "left out: 20 forecasts made after the deadline" in out.stdout
+    assert "forecasts: 138 read" in out.stdout and "left out: 20 forecasts made after the deadline" in out.stdout
     wrong = runner.invoke(app, ["import", "--kind", "predictionbook", str(FIXTURES / "README.md")])
     assert wrong.exit_code == 1 and "is a .json or .jsonl or .ndjson or .csv file" in wrong.stderr

@@ -38,11 +38,11 @@ whose last entry counts (each with "outcome" and "created_at"), and "user" for t
 
 Left out, and counted: withdrawn predictions (withdrawn by their creator while open: never
 judged); responses with no confidence (comments); forecasts made after the deadline (tracker
-refuses them) or after the judgement (made once the outcome was known); the outcome of a
-prediction none of whose forecasts is kept. Not read: mean_confidence (derived), updated_at (the
-prediction's last edit, not its judgement: judging does not touch it), uuid, version,
-visibility, group_id, prediction_group_id, creator_id and creator_label (the creator's own
-forecast is the first response).
+refuses them); the outcome of a prediction none of whose forecasts is kept. A forecast made
+once the judgement was known is kept: tracker marks it late and never scores it. Not read:
+mean_confidence (derived), updated_at (the prediction's last edit, not its judgement: judging
+does not touch it), uuid, version, visibility, group_id, prediction_group_id, creator_id and
+creator_label (the creator's own forecast is the first response).
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ from tracker.errors import TrackerError
 from tracker.imports.adapters.base import Adapted, forecast_id
 from tracker.imports.adapters.predictionbook_dump import (
     AFTER_DEADLINE,
-    AFTER_JUDGEMENT,
     NOTHING_TO_RESOLVE,
     Dump,
     after,
@@ -118,8 +117,6 @@ class PredictionBook(Adapted):
     def _plan(self, p: dict, where: str) -> Iterator[tuple[str, dict | TrackerError | str]]:
         """(where, forecast row, or the error reading it, or why it is left out) for each response."""
         qid = self._qid(p, where)
-        outcome, judged_at = _judgement(p)
-        resolved = _word(outcome) is not None
         responses = p.get("responses") or []
         if not isinstance(responses, list):
             raise TrackerError(f"{self.path}:{where}: responses must be a list")
@@ -137,9 +134,6 @@ class PredictionBook(Adapted):
             made_on = r.get("created_at")
             if after(made_on, p.get("deadline")):
                 yield at, AFTER_DEADLINE
-                continue
-            if resolved and after(made_on, judged_at):
-                yield at, AFTER_JUDGEMENT
                 continue
             user_id = r.get("user_id")
             label = r.get("user_label") or r.get("user") or (

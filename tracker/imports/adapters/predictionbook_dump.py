@@ -25,10 +25,10 @@ the file (the dump's other half: question_id, q_title, ...) gives the titles.
     made_on      timestamp, to the second
     outcome      1.0 -> yes, 0.0 -> no, dated resolve_time; open and ambiguous: no outcome row
 
-Left out, and counted: forecasts made after the deadline (tracker refuses them) and forecasts
-made after the judgement on a resolved question (made once the outcome was known); the outcome
+Left out, and counted: forecasts made after the deadline (tracker refuses them); the outcome
 of a question none of whose forecasts is kept (it has no question to resolve); questions judged
-"unknown" are open. team_id, answer_option, n_opts, options and q_type are the same on every
+"unknown" are open. A forecast made once the judgement was known is kept: tracker marks it late
+and never scores it. team_id, answer_option, n_opts, options and q_type are the same on every
 row (0, 1, 2, the option legend, 0); open_time and time_open are not forecasts.
 """
 
@@ -54,7 +54,6 @@ EXPORT_COLUMNS = ("created_at", "creator_id", "creator_label", "deadline", "desc
                   "updated_at", "uuid", "version", "visibility", "withdrawn")
 
 AFTER_DEADLINE = "forecasts made after the deadline"
-AFTER_JUDGEMENT = "forecasts made after the judgement"
 JUDGED_UNKNOWN = "questions judged unknown (open on PredictionBook)"
 NOTHING_TO_RESOLVE = "outcomes of questions none of whose forecasts is kept"
 _UNPRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # what tracker.values.record_id refuses
@@ -160,8 +159,6 @@ class Dump:
         """Why a row's forecast is left out, or None to keep it."""
         if after(row["timestamp"], row["close_time"]):
             return AFTER_DEADLINE
-        if row["q_status"] == "resolved" and after(row["timestamp"], row["resolve_time"]):
-            return AFTER_JUDGEMENT
         return None
 
     def forecasts(self) -> Iterator:
