@@ -336,6 +336,12 @@ def test_head_to_head_is_the_cli_comparison(ds, cli):
         assert r["difference"] == r["brier_a"] - r["brier_b"]
     assert query(ds, "head_to_head", author_a="ann", author_b="ann") == []
     assert query(ds, "head_to_head", author_a="ann", author_b="nobody") == []
+    assert {r["interval"] for r in rows} == {"too few common questions (under 10)"}  # as the CLI says
+    assert expected["interval_method"] == "too few"
+    crowd = query(ds, "head_to_head", author_a="ann", author_b="crowd:median", policy="mean")
+    against = cli("compare", "ann", "crowd:median", "--policy", "mean")
+    assert [r["question_id"] for r in crowd] == against["questions"] and crowd
+    assert {r["mean_difference"] for r in crowd} == {against["mean_difference"]}
 
 
 @pytest.mark.parametrize("author", ["", "ann", "Cat Critic"])
