@@ -388,6 +388,9 @@ def test_score_compare_calibration_take_policy_and_csv(crowd, db_path):
         crowd.execute("update questions set topics = '[\"t\"]' where id in ('q1', 'q2')")
     run("rescore")
     assert run("score", "--by", "topic", "--csv").startswith("topic,")
+    sensitivity = run("sensitivity", "--csv").splitlines()
+    assert sensitivity[0].startswith("author,name,")
+    assert len(sensitivity) == 1 + len(json.loads(run("sensitivity", "--json")))
     assert {r["author"] for r in json.loads(run("score", "--topic", "t", "--json", "--min-n", "1"))} >= {"ann", "bob"}
     bad = runner.invoke(app, ["score", "--policy", "best", "--db", str(db_path)])
     assert bad.exit_code == 1

@@ -183,6 +183,7 @@ def compare(
 def sensitivity(
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ):
     """How each author's Brier and rank depend on how their words were read: at the ends of each
     forecast's interval and under every scale of estimative words that covers the phrase."""
@@ -190,7 +191,7 @@ def sensitivity(
     from tracker.scores import reports
 
     rows = reports.sensitivity_table(open_for_reading(db))
-    show(as_json, rows, lambda: output.sensitivity(rows))
+    _show(as_json, as_csv, rows, lambda: output.sensitivity(rows))
 
 
 @app.command()
