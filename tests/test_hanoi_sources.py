@@ -430,3 +430,40 @@ def test_the_readme_numbers_are_the_ledgers(ledger, records):
     assert not missing, f"README's Hanoi section disagrees with the ledger: {missing}"
     worse_than_crowd = board[BERGER]["brier"] > board["crowd:median"]["brier"]
     assert ("Worse than the crowd" in section) == worse_than_crowd
+
+
+def test_the_home_page_answers_who_called_hanoi(ledger, records, others):
+    # a reader starts at the home page: it links the whole board, the shared questions, calibration,
+    # sensitivity and Berger against each forecaster who shares a question with him
+    home, board, shared, opponents = _get(
+        ledger, "/", "/forecasts/leaderboard.json?min_n=1&_shape=array",
+        "/forecasts/shared_questions.json?_shape=array",
+        f"/forecasts/opponents.json?author={BERGER}&_shape=array")
+    for link in ("/forecasts/leaderboard?min_n=1", "/forecasts/shared_questions", "/forecasts/calibration",
+                 "/forecasts/sensitivity_scores", f"/forecasts/opponents?author={BERGER}"):
+        assert f'href="{link}"' in home.text, link
+    assert len([r for r in board.json() if not r["crowd"]]) >= 20
+    authors_of: dict = {}
+    for f in [*others, *({"question_id": q, "authors": [BERGER]} for q in _berger_questions(records))]:
+        authors_of.setdefault(f["question_id"], set()).update(f["authors"])
+    rows = shared.json()
+    scored = {r["question_id"] for r in board_questions(ledger)}
+    assert {r["question_id"] for r in rows} == {q for q, a in authors_of.items() if len(a) > 1 and q in scored}
+    assert all(r["forecasters"] == len(authors_of[r["question_id"]]) for r in rows)
+    people = [r for r in opponents.json() if not r["crowd"]]
+    theirs = _berger_questions(records)
+    assert {r["author_id"] for r in people} == {a for f in others if f["question_id"] in theirs for a in f["authors"]}
+    assert {r["interval"] for r in people} == {"too few common questions (under 10)"}
+    pairs = _get(ledger, *(f"/forecasts/head_to_head.json?author_a={BERGER}&author_b={r['author_id']}&_shape=array"
+                           for r in people))
+    for r, pair in zip(people, pairs, strict=True):  # each row is the head to head of that pair, summed up
+        first = pair.json()[0]
+        assert (r["n_common"], r["mean_difference"]) == (first["n_common"], first["mean_difference"])
+
+
+def board_questions(ledger) -> list[dict]:
+    """The questions scored under the default policy (resolved, not annulled)."""
+    db = open_db(ledger)
+    rows = list(db.query("select distinct question_id from question_policy_scores where policy = 'time-weighted'"))
+    db.close()
+    return rows

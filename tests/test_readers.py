@@ -115,7 +115,8 @@ def test_database_page_lists_the_queries_and_charts(ds):
         assert q["title"] in html, name
     assert 'href="/-/dashboards/calibration"' in html
     queries = {q["name"]: q for q in get(ds, "/forecasts.json").json()["queries"]}
-    assert set(queries) == {"leaderboard", "head_to_head", "calibration", "due", "search"}
+    assert set(queries) == {"leaderboard", "head_to_head", "opponents", "shared_questions", "calibration", "due",
+                            "search"}
     for name, q in QUERIES.items():
         assert q["title"] and q["description_html"] and q["params"], name
         assert not q.get("write"), name
