@@ -14,7 +14,7 @@ from tracker.errors import TrackerError
 from tracker.ledger import listing
 from tracker.ledger.connection import Ledger
 from tracker.ledger.ids import unknown
-from tracker.scores import board, fair, fits, policies, rules
+from tracker.scores import board, fair, fits, policies, rules, unit
 
 BRIER_SCALE = "0..1"
 #: what an adjusted score is: not a Brier of its own, so it is never labelled one
@@ -311,10 +311,7 @@ def policy_table(db: Ledger, policy: str = policies.DEFAULT_POLICY, *, min_n: in
         rows = db.execute(f"""select forecaster, crowd, question_id, brier, log_score, provisional
                               from question_policy_scores s where policy = :policy {where}
                               order by forecaster, question_id""", {"policy": policy, **params}).fetchall()
-        yes = [o for o in db.execute("""select distinct s.question_id, s.outcome from question_policy_scores s
-                                        where s.provisional = 0""").fetchall()]
-        base_rate = sum(o == "yes" for _, o in yes) / len(yes) if yes else None
-        board_rows, spread = fair.board(rows, policy, base_rate)
+        board_rows, spread = fair.board(rows, policy, unit.base_rate(db))
         fitted = list(board_rows.values())
         late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                                   join forecast_authors fa on fa.forecast_id = l.forecast_id

@@ -87,23 +87,28 @@ _BOARD_COLUMNS = ("policy", "forecaster", "crowd", "rank", "n", "brier", "brier_
                   "provisional_brier", "late", "skill_vs_climatology")
 
 
+def base_rate(db: Ledger) -> float | None:
+    """The one climatology for everyone: the share of the ledger's scored questions resolved yes,
+    each once; None before any is."""
+    yes, total = db.execute("""select coalesce(sum(outcome = 'yes'), 0), count(*) from
+                               (select distinct question_id, outcome from question_policy_scores
+                                where provisional = 0)""").fetchone()
+    return yes / total if total else None
+
+
 def refit(db: Ledger) -> None:
     """Refit every policy's fair board from question_policy_scores."""
     db.execute("delete from policy_scores")
     db.execute("delete from policy_fits")
     late = dict(db.execute("""select fa.author_id, count(*) from late_forecasts l
                               join forecast_authors fa on fa.forecast_id = l.forecast_id group by fa.author_id"""))
-    # the one climatology for everyone: the share of the ledger's questions resolved yes, each once
-    yes, total = db.execute("""select coalesce(sum(outcome = 'yes'), 0), count(*) from
-                               (select distinct question_id, outcome from question_policy_scores
-                                where provisional = 0)""").fetchone()
-    base_rate = yes / total if total else None
+    rate = base_rate(db)
     out = []
     for policy in policies.POLICIES:
         rows = db.execute("""select forecaster, crowd, question_id, brier, log_score, provisional
                              from question_policy_scores where policy = ? order by forecaster, question_id""",
                           [policy]).fetchall()
-        fitted, fit = fair.board(rows, policy, base_rate)
+        fitted, fit = fair.board(rows, policy, rate)
         db.execute("""insert into policy_fits (policy, people, questions, sigma2, tau2, ranked, ranking)
                       values (:policy, :people, :questions, :sigma2, :tau2, :ranked, :ranking)""",
                    {"policy": policy, **fit})
