@@ -233,8 +233,7 @@ def comparison(r: dict) -> str:
     if why:
         return "\n".join([*lines, f"  {why}", "  A negative difference means A was more accurate."])
     return "\n".join([
-        lines[0],
-        f"  mean Brier A {f(r['brier_a'])}, B {f(r['brier_b'])}; difference A − B {f(r['mean_difference'])}",
+        *lines,
         f"  95 % bootstrap interval [{f(r['ci_low'])}, {f(r['ci_high'])}]"
         f" (seed {r['seed']}, {r['bootstrap_samples']} resamples)",
         f"  95 % paired-t interval [{f(r['t_ci_low'])}, {f(r['t_ci_high'])}], p = {f(r['p_value'])}",

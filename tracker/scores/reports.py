@@ -196,8 +196,7 @@ def calibration(db: Ledger, *, author: str | None = None, document: str | None =
         author = author_id(db, author)
     if document:
         _require(db, "document", document)
-    if topic and not list(db.query("select 1 from questions q, json_each(q.topics) t where t.value = ?", [topic])):
-        raise TrackerError(f"--topic {topic!r}: no question has this topic")
+    _check_topic(db, topic)
     given = [(s, k) for s, k in (("author", author), ("document", document), ("topic", topic)) if k]
     scope, key = given[0] if len(given) == 1 else ("all", "all") if not given else ("filtered", None)
     if check_policy(policy) != FORECASTS and scope in ("all", "author") and bins == board.CALIBRATION_BINS:
